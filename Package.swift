@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Code generation for the CPU the toolkit is built on: the SIMD kernels are written with
+/// Swift SIMD types, which only become AVX2/FMA (x86) or NEON (ARM) code when the target
+/// CPU allows it. x86-64-v3 (AVX2, FMA, F16C) covers every x86 server since 2015.
+#if arch(x86_64)
+let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "x86-64-v3", "-Ounchecked"], .when(configuration: .release)),
+                                .unsafeFlags(["-target-cpu", "x86-64-v3"], .when(configuration: .debug))]
+let cFlags: [CSetting] = [.unsafeFlags(["-march=x86-64-v3", "-O3"])]
+#else
+let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+let cFlags: [CSetting] = [.unsafeFlags(["-O3"])]
+#endif
+
+let swiftSettings: [SwiftSetting] = cpuFlags
+
+let package = Package(
+    name: "SwiftLlama",
+    products: [
+        .executable(name: "llama", targets: ["LlamaCLI"]),
+        .library(name: "LlamaCore", targets: ["LlamaCore"]),
+        .library(name: "LlamaTokenizer", targets: ["LlamaTokenizer"]),
+        .library(name: "LlamaModel", targets: ["LlamaModel"]),
+        .library(name: "LlamaGeneration", targets: ["LlamaGeneration"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "LlamaCore", dependencies: ["CBLAS"], swiftSettings: swiftSettings),
+        .target(name: "LlamaTokenizer",
+                dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                swiftSettings: swiftSettings),
+        .target(name: "LlamaModel", dependencies: ["LlamaCore", "CBLAS"], swiftSettings: swiftSettings),
+        .target(name: "LlamaGeneration", dependencies: ["LlamaModel", "LlamaTokenizer"], swiftSettings: swiftSettings),
+        .executableTarget(name: "LlamaCLI",
+                          dependencies: ["LlamaCore", "LlamaModel", "LlamaTokenizer", "LlamaGeneration",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: swiftSettings),
+        .testTarget(name: "LlamaCoreTests", dependencies: ["LlamaCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "LlamaModelTests", dependencies: ["LlamaModel", "LlamaGeneration"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "LlamaTokenizerTests", dependencies: ["LlamaTokenizer"], swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `llama` command: one subcommand per stage of the toolkit.
+@main
+struct Llama: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "llama",
+        abstract: "The LLaMA system in Swift: data, tokenizer, training, inference, evaluation.",
+        subcommands: [])
+}
