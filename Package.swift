@@ -3,10 +3,10 @@ import PackageDescription
 
 /// Code generation for the CPU the toolkit is built on: the SIMD kernels are written with
 /// Swift SIMD types, which only become AVX2/FMA (x86) or NEON (ARM) code when the target
-/// CPU allows it. x86-64-v3 (AVX2, FMA, F16C) covers every x86 server since 2015.
+/// CPU allows it. haswell (AVX2, FMA, F16C; x86-64-v3) covers every x86 server since 2015.
 #if arch(x86_64)
-let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "x86-64-v3", "-Ounchecked"], .when(configuration: .release)),
-                                .unsafeFlags(["-target-cpu", "x86-64-v3"], .when(configuration: .debug))]
+let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell", "-Ounchecked"], .when(configuration: .release)),
+                                .unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .debug))]
 let cFlags: [CSetting] = [.unsafeFlags(["-march=x86-64-v3", "-O3"])]
 #else
 let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
