@@ -6,5 +6,6 @@ struct Llama: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "llama",
         abstract: "The LLaMA system in Swift: data, tokenizer, training, inference, evaluation.",
-        subcommands: [])
+        subcommands: [GenerateCommand.self, LogitsCommand.self, ParityCommand.self, BenchCommand.self,
+                      ModelInfoCommand.self])
 }

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import LlamaGeneration
+import LlamaModel
+
+/// Options shared by the commands that sample text.
+struct SamplingOptions: ParsableArguments {
+    @Option(help: "Softmax temperature; 0 is greedy.") var temperature: Float = 0.8
+    @Option(name: .customLong("top-k"), help: "Keep the k most likely tokens (0: all).") var topK: Int = 40
+    @Option(name: .customLong("top-p"), help: "Nucleus sampling mass (1: all).") var topP: Float = 0.95
+    @Option(name: .customLong("repetition-penalty"), help: "CTRL repetition penalty (1: none).") var repetitionPenalty: Float = 1.0
+    @Option(help: "Seed of the sampler.") var seed: UInt64 = 0
+    @Flag(help: "Greedy decoding (same as --temperature 0).") var greedy = false
+
+    var parameters: SamplingParameters {
+        SamplingParameters(temperature: greedy ? 0 : temperature, topK: topK, topP: topP,
+                           repetitionPenalty: repetitionPenalty, seed: seed)
+    }
+
+    func validate() throws {
+        guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0") }
+        guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0") }
+        guard topP > 0 && topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
+        guard repetitionPenalty > 0 else { throw ValidationError("--repetition-penalty must be > 0") }
+    }
+}
+
+/// `llama generate`: text (or ids) from a checkpoint, streamed as it is produced.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate", abstract: "Generate a continuation of a prompt with a KV cache.")
+
+    @Option(help: "Hugging Face checkpoint folder.") var model: String
+    @Option(name: .customLong("prompt-ids"), help: "Prompt as comma-separated token ids.") var promptIds: String?
+    @Option(name: .customLong("max-tokens"), help: "Most tokens to generate.") var maxTokens: Int = 128
+    @Flag(name: .customLong("ignore-eos"), help: "Do not stop at the end-of-sequence token.") var ignoreEOS = false
+    @OptionGroup var sampling: SamplingOptions
+
+    func run() throws {
+        guard let promptIds else { throw ValidationError("give --prompt-ids") }
+        let prompt = try parseIds(promptIds, option: "--prompt-ids")
+        let loaded = try Checkpoint.load(directory: model)
+        let session = InferenceSession(weights: loaded.weights, context: min(loaded.configuration.maxPositionEmbeddings,
+                                                                              prompt.count + maxTokens))
+        var first = true
+        let result = try Generator.generate(session: session, prompt: prompt, maxTokens: maxTokens,
+                                            sampling: sampling.parameters, stopAtEOS: !ignoreEOS) { token in
+            print(first ? "\(token)" : ",\(token)", terminator: "")
+            first = false
+            fflush(stdout)
+            return true
+        }
+        print("")
+        reportSpeed(result)
+    }
+}
+
+/// Prints prompt and generation speed to stderr.
+func reportSpeed(_ result: GenerationResult) {
+    let line = String(format: "prompt: %d tokens, %.1f tokens/s; generated: %d tokens, %.1f tokens/s\n",
+                      result.promptTokenCount, result.prefillTokensPerSecond, result.tokens.count, result.decodeTokensPerSecond)
+    FileHandle.standardError.write(Data(line.utf8))
+}

@@ -1,0 +1,59 @@
+import Dispatch
+
+/// Measurements of what this machine can do at best, the yardsticks for model speed.
+public enum MachineLimits {
+    /// Best-of-`repeats` float32 GEMM rate in GFLOP/s for an m×k by k×n product.
+    public static func sgemmGigaflops(m: Int = 2048, n: Int = 2048, k: Int = 2048, repeats: Int = 5) -> Double {
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        var generator = SeededGenerator(seed: 1)
+        for i in 0..<(m * k) { a[i] = generator.nextFloat() - 0.5 }
+        for i in 0..<(n * k) { b[i] = generator.nextFloat() - 0.5 }
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            BLAS.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: c, ldc: n)
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return 2 * Double(m) * Double(n) * Double(k) / best / 1e9
+    }
+
+    /// Best-of-`repeats` read bandwidth in GB/s: all threads summing a buffer far larger
+    /// than the caches (what a decode step does with the weights).
+    public static func readBandwidthGigabytes(bytes: Int = 1 << 30, repeats: Int = 5) -> Double {
+        let count = bytes / 4
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { buffer.deallocate() }
+        Parallel.forRanges(count, grain: 1024) { first, last in
+            for i in first..<last { buffer[i] = Float(i & 7) }
+        }
+        var best = Double.infinity
+        var sink: Float = 0
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let partials = UnsafeMutablePointer<Float>.allocate(capacity: Parallel.threadCount)
+            Parallel.forEach(Parallel.threadCount) { worker in
+                let per = count / Parallel.threadCount
+                let first = worker * per, last = worker == Parallel.threadCount - 1 ? count : first + per
+                var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+                let raw = UnsafeRawPointer(buffer)
+                var i = first
+                while i + 32 <= last {
+                    s0 += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                    s1 += raw.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
+                    s2 += raw.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD8<Float>.self)
+                    s3 += raw.loadUnaligned(fromByteOffset: (i + 24) * 4, as: SIMD8<Float>.self)
+                    i += 32
+                }
+                partials[worker] = (s0 + s1 + s2 + s3).sum()
+            }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            for i in 0..<Parallel.threadCount { sink += partials[i] }
+            partials.deallocate()
+        }
+        if sink == -1 { print("") }
+        return Double(count * 4) / best / 1e9
+    }
+}

@@ -1,0 +1,145 @@
+/// Element types of stored tensors (the safetensors names).
+public enum DType: String, Sendable, CaseIterable {
+    case f32 = "F32"
+    case f16 = "F16"
+    case bf16 = "BF16"
+    case i32 = "I32"
+    case i64 = "I64"
+    case u8 = "U8"
+    case u16 = "U16"
+    case u32 = "U32"
+    case i8 = "I8"
+    case i16 = "I16"
+    case f64 = "F64"
+    case bool = "BOOL"
+
+    /// Bytes per element.
+    public var byteSize: Int {
+        switch self {
+        case .f64, .i64: return 8
+        case .f32, .i32, .u32: return 4
+        case .f16, .bf16, .u16, .i16: return 2
+        case .u8, .i8, .bool: return 1
+        }
+    }
+}
+
+/// A dense row-major tensor: a shape, an element type and the bytes behind them.
+///
+/// The bytes are either owned (allocated here, 64-byte aligned, freed on deinit) or
+/// borrowed from another object that keeps them alive, typically a memory-mapped file,
+/// so a checkpoint's weights are used in place and never copied.
+public final class Tensor: @unchecked Sendable {
+    /// Sizes of each dimension, outermost first.
+    public let shape: [Int]
+    /// Element type of `rawPointer`'s bytes.
+    public let dtype: DType
+    /// The first byte of the data.
+    public let rawPointer: UnsafeMutableRawPointer
+    /// Whether this tensor allocated its bytes (and frees them).
+    private let ownsMemory: Bool
+    /// Keeps borrowed bytes alive (a mapped file).
+    private let owner: AnyObject?
+
+    /// Number of elements.
+    public var count: Int { shape.reduce(1, *) }
+    /// Number of bytes.
+    public var byteCount: Int { count * dtype.byteSize }
+
+    /// A zero-filled tensor with its own memory.
+    public init(zeros shape: [Int], dtype: DType = .f32) {
+        self.shape = shape
+        self.dtype = dtype
+        let bytes = max(shape.reduce(1, *) * dtype.byteSize, 1)
+        rawPointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        rawPointer.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        ownsMemory = true
+        owner = nil
+    }
+
+    /// A float32 tensor holding a copy of `values`.
+    public convenience init(shape: [Int], values: [Float]) {
+        precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not hold \(values.count) values")
+        self.init(zeros: shape, dtype: .f32)
+        values.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { floats.update(from: base, count: values.count) }
+        }
+    }
+
+    /// A view of bytes that `owner` keeps alive.
+    public init(shape: [Int], dtype: DType, borrowing pointer: UnsafeMutableRawPointer, owner: AnyObject) {
+        self.shape = shape
+        self.dtype = dtype
+        rawPointer = pointer
+        ownsMemory = false
+        self.owner = owner
+    }
+
+    deinit {
+        if ownsMemory { rawPointer.deallocate() }
+    }
+
+    /// The data as float32 elements; only valid for `.f32` tensors.
+    public var floats: UnsafeMutablePointer<Float> {
+        precondition(dtype == .f32, "tensor is \(dtype.rawValue), not F32")
+        return rawPointer.assumingMemoryBound(to: Float.self)
+    }
+
+    /// The elements converted to Float (a copy), for any floating or integer dtype.
+    public func toFloatArray() -> [Float] {
+        let n = count
+        var result = [Float](repeating: 0, count: n)
+        result.withUnsafeMutableBufferPointer { out in
+            guard let destination = out.baseAddress else { return }
+            convertToFloat(rawPointer, dtype: dtype, count: n, into: destination)
+        }
+        return result
+    }
+
+    /// A float32 copy of this tensor (the same object when it already is float32 and owned).
+    public func float32Copy() -> Tensor {
+        let copy = Tensor(zeros: shape, dtype: .f32)
+        convertToFloat(rawPointer, dtype: dtype, count: count, into: copy.floats)
+        return copy
+    }
+
+    /// The elements as Int32 (a copy); for integer tensors.
+    public func toInt32Array() -> [Int32] {
+        let n = count
+        switch dtype {
+        case .i32: return Array(UnsafeBufferPointer(start: rawPointer.assumingMemoryBound(to: Int32.self), count: n))
+        case .i64: return (0..<n).map { Int32(truncatingIfNeeded: rawPointer.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
+        case .u32: return (0..<n).map { Int32(bitPattern: rawPointer.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) }
+        case .u16: return (0..<n).map { Int32(rawPointer.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) }
+        default: return toFloatArray().map { Int32($0) }
+        }
+    }
+}
+
+/// Converts `count` elements of `dtype` at `source` to float32 at `destination`.
+public func convertToFloat(_ source: UnsafeRawPointer, dtype: DType, count: Int, into destination: UnsafeMutablePointer<Float>) {
+    switch dtype {
+    case .f32:
+        destination.update(from: source.assumingMemoryBound(to: Float.self), count: count)
+    case .f16:
+        convertHalfToFloat(source.assumingMemoryBound(to: UInt16.self), destination, count)
+    case .bf16:
+        convertBFloat16ToFloat(source.assumingMemoryBound(to: UInt16.self), destination, count)
+    case .f64:
+        for i in 0..<count { destination[i] = Float(source.loadUnaligned(fromByteOffset: i * 8, as: Double.self)) }
+    case .i32:
+        for i in 0..<count { destination[i] = Float(source.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
+    case .i64:
+        for i in 0..<count { destination[i] = Float(source.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)) }
+    case .u32:
+        for i in 0..<count { destination[i] = Float(source.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)) }
+    case .u16:
+        for i in 0..<count { destination[i] = Float(source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)) }
+    case .i16:
+        for i in 0..<count { destination[i] = Float(source.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)) }
+    case .u8, .bool:
+        for i in 0..<count { destination[i] = Float(source.load(fromByteOffset: i, as: UInt8.self)) }
+    case .i8:
+        for i in 0..<count { destination[i] = Float(source.load(fromByteOffset: i, as: Int8.self)) }
+    }
+}

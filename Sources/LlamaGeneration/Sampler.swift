@@ -1,0 +1,157 @@
+import LlamaCore
+
+/// How the next token is chosen from the logits.
+public struct SamplingParameters: Sendable, Equatable {
+    /// Softmax temperature; 0 means greedy (argmax).
+    public var temperature: Float = 0
+    /// Keep only the k most likely tokens (0: all).
+    public var topK: Int = 0
+    /// Keep the smallest set of most likely tokens whose probability reaches p (1: all).
+    public var topP: Float = 1
+    /// CTRL's repetition penalty (Keskar et al., 2019) as transformers applies it: logits of
+    /// tokens already in the sequence are divided by it when positive, multiplied when negative.
+    public var repetitionPenalty: Float = 1
+    /// Seed of the sampling generator.
+    public var seed: UInt64 = 0
+
+    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, repetitionPenalty: Float = 1, seed: UInt64 = 0) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.repetitionPenalty = repetitionPenalty
+        self.seed = seed
+    }
+}
+
+/// Chooses tokens from logits. Its buffers are made once, so sampling allocates nothing.
+///
+/// Order of operations, as transformers' logits processors: repetition penalty, then
+/// temperature, then top-k, then top-p on the top-k survivors, then a draw. Ties in greedy
+/// choice go to the lowest id (as `argmax`).
+public final class Sampler {
+    public let parameters: SamplingParameters
+    public private(set) var generator: SeededGenerator
+    private let vocabularySize: Int
+    /// (vocab) adjusted logits, then probabilities.
+    private let adjusted: UnsafeMutablePointer<Float>
+    /// (vocab) candidate ids, arranged as a max-heap by probability.
+    private let heap: UnsafeMutablePointer<Int32>
+    /// (vocab) whether an id has already been penalised this step.
+    private let seen: UnsafeMutablePointer<Bool>
+
+    public init(parameters: SamplingParameters, vocabularySize: Int) {
+        self.parameters = parameters
+        self.vocabularySize = vocabularySize
+        generator = SeededGenerator(seed: parameters.seed)
+        adjusted = .allocate(capacity: vocabularySize)
+        heap = .allocate(capacity: vocabularySize)
+        seen = .allocate(capacity: vocabularySize)
+        seen.initialize(repeating: false, count: vocabularySize)
+    }
+
+    deinit {
+        adjusted.deallocate()
+        heap.deallocate()
+        seen.deallocate()
+    }
+
+    /// The next token given `logits` and the ids of the sequence so far.
+    public func sample(logits: UnsafeBufferPointer<Float>, history: UnsafeBufferPointer<Int32>) -> Int32 {
+        let n = vocabularySize
+        guard let source = logits.baseAddress else { return 0 }
+        adjusted.update(from: source, count: n)
+        if parameters.repetitionPenalty != 1 {
+            let penalty = parameters.repetitionPenalty
+            for token in history where token >= 0 && Int(token) < n && !seen[Int(token)] {
+                seen[Int(token)] = true
+                let value = adjusted[Int(token)]
+                adjusted[Int(token)] = value > 0 ? value / penalty : value * penalty
+            }
+            for token in history where token >= 0 && Int(token) < n { seen[Int(token)] = false }
+        }
+        if parameters.temperature <= 0 {
+            var best = 0
+            for i in 1..<n where adjusted[i] > adjusted[best] { best = i }
+            return Int32(best)
+        }
+        let inverseTemperature = 1 / parameters.temperature
+        for i in 0..<n { adjusted[i] *= inverseTemperature }
+        let maximum = VectorMath.maximum(adjusted, n)
+        let total = VectorMath.expSubtracting(adjusted, maximum, n)
+        let normaliser = 1 / total
+        for i in 0..<n { adjusted[i] *= normaliser }
+        if parameters.topK <= 0 && parameters.topP >= 1 {
+            return draw(count: n) { Int32($0) }
+        }
+        // Max-heap of all ids by probability; popping yields them most likely first.
+        for i in 0..<n { heap[i] = Int32(i) }
+        var heapSize = n
+        var index = n / 2 - 1
+        while index >= 0 {
+            siftDown(index, size: heapSize)
+            index -= 1
+        }
+        let keepAtMost = parameters.topK > 0 ? min(parameters.topK, n) : n
+        // Popped ids collect at the end of the heap buffer, most likely last.
+        var kept = 0
+        var keptMass: Float = 0
+        while kept < keepAtMost {
+            let top = heap[0]
+            heapSize -= 1
+            heap[0] = heap[heapSize]
+            heap[heapSize] = top
+            siftDown(0, size: heapSize)
+            kept += 1
+            keptMass += adjusted[Int(top)]
+            if parameters.topK > 0 { continue }
+            if keptMass >= parameters.topP { break }
+        }
+        if parameters.topK > 0 && parameters.topP < 1 {
+            // top-p on the renormalised top-k set, most likely first.
+            var mass: Float = 0
+            var count = 0
+            while count < kept {
+                mass += adjusted[Int(heap[n - 1 - count])] / keptMass
+                count += 1
+                if mass >= parameters.topP { break }
+            }
+            kept = count
+        }
+        return draw(count: kept) { heap[n - 1 - $0] }
+    }
+
+    /// Draws among candidates `id(0) ..< id(count)` in proportion to their probability.
+    private func draw(count: Int, id: (Int) -> Int32) -> Int32 {
+        var mass: Float = 0
+        for i in 0..<count { mass += adjusted[Int(id(i))] }
+        let target = generator.nextFloat() * mass
+        var cumulative: Float = 0
+        for i in 0..<count {
+            cumulative += adjusted[Int(id(i))]
+            if cumulative > target { return id(i) }
+        }
+        return id(count - 1)
+    }
+
+    /// Restores the heap property below `index`; ties keep the lower id on top.
+    private func siftDown(_ start: Int, size: Int) {
+        var index = start
+        while true {
+            let left = 2 * index + 1, right = left + 1
+            var largest = index
+            if left < size && isBefore(heap[left], heap[largest]) { largest = left }
+            if right < size && isBefore(heap[right], heap[largest]) { largest = right }
+            if largest == index { return }
+            let swap = heap[index]
+            heap[index] = heap[largest]
+            heap[largest] = swap
+            index = largest
+        }
+    }
+
+    @inline(__always)
+    private func isBefore(_ a: Int32, _ b: Int32) -> Bool {
+        let pa = adjusted[Int(a)], pb = adjusted[Int(b)]
+        return pa > pb || (pa == pb && a < b)
+    }
+}

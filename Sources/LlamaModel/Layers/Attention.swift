@@ -1,0 +1,44 @@
+import LlamaCore
+
+/// Causal scaled dot-product attention (Vaswani et al., 2017) with grouped key/value heads:
+/// query head h reads key/value head h / (heads / kvHeads); LLaMA 1 has one per query head.
+public enum Attention {
+    /// Attention of T new rows against a key/value cache that already holds them.
+    ///
+    /// - output: (T, heads * headDim) attention outputs, before the output projection.
+    /// - query: (T, heads * headDim) rotated queries of positions start ..< start + T.
+    /// - keyCache, valueCache: (context, kvHeads * headDim) for this layer, rows 0 ..< start + T filled.
+    /// - scores: scratch of `Parallel.threadCount * context` floats.
+    public static func forwardCached(output: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
+                                     keyCache: UnsafePointer<Float>, valueCache: UnsafePointer<Float>,
+                                     rows: Int, startPosition: Int, headCount: Int, keyValueHeadCount: Int,
+                                     headDimension: Int, context: Int, scores: UnsafeMutablePointer<Float>) {
+        let queryWidth = headCount * headDimension, keyValueWidth = keyValueHeadCount * headDimension
+        let group = headCount / keyValueHeadCount
+        let scale = 1 / Float(headDimension).squareRoot()
+        let items = rows * headCount
+        let workers = min(Parallel.threadCount, items)
+        Parallel.forEach(workers) { worker in
+            let row = scores + worker * context
+            var item = worker
+            while item < items {
+                let t = item / headCount, head = item % headCount
+                let length = startPosition + t + 1
+                let q = query + t * queryWidth + head * headDimension
+                let keyOffset = (head / group) * headDimension
+                for s in 0..<length {
+                    row[s] = VectorMath.dot(q, keyCache + s * keyValueWidth + keyOffset, headDimension) * scale
+                }
+                let maximum = VectorMath.maximum(row, length)
+                let total = VectorMath.expSubtracting(row, maximum, length)
+                let out = output + t * queryWidth + head * headDimension
+                out.update(repeating: 0, count: headDimension)
+                let normaliser = 1 / total
+                for s in 0..<length {
+                    VectorMath.axpy(row[s] * normaliser, valueCache + s * keyValueWidth + keyOffset, out, headDimension)
+                }
+                item += workers
+            }
+        }
+    }
+}

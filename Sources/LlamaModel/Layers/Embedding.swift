@@ -1,0 +1,13 @@
+import LlamaCore
+
+/// Token embedding lookup: row `token` of the (vocab, dim) table, converted to float32.
+public enum Embedding {
+    /// output[T, dim] = table[tokens[t]] for each t. Ids must already be validated.
+    public static func forward(output: UnsafeMutablePointer<Float>, tokens: UnsafeBufferPointer<Int32>, table: Tensor) {
+        let dimension = table.shape[1]
+        for (t, token) in tokens.enumerated() {
+            let source = table.rawPointer + Int(token) * dimension * table.dtype.byteSize
+            convertToFloat(source, dtype: table.dtype, count: dimension, into: output + t * dimension)
+        }
+    }
+}
