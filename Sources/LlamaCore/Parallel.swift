@@ -4,7 +4,11 @@ import Foundation
 /// Splitting work over the machine's cores.
 public enum Parallel {
     /// Number of worker threads used by `forEach` (the cores the process may use).
-    public static let threadCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// `LLAMA_THREADS` in the environment overrides it.
+    public static let threadCount: Int = {
+        if let text = ProcessInfo.processInfo.environment["LLAMA_THREADS"], let value = Int(text), value > 0 { return value }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
     /// Calls `body(start, end)` on contiguous ranges covering `0..<count`, one range per
     /// thread, and returns when all have finished. Ranges are multiples of `grain`
