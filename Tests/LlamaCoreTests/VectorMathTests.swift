@@ -1,0 +1,103 @@
+import Foundation
+import XCTest
+@testable import LlamaCore
+
+/// The SIMD kernels against plain scalar loops.
+final class VectorMathTests: XCTestCase {
+    func testExpMatchesLibmWithinTwoUlps() {
+        var worst: Float = 0
+        var x: Float = -80
+        while x < 80 {
+            let lanes = SIMD8<Float>((0..<8).map { x + Float($0) * 0.0137 })
+            let result = VectorMath.exp(lanes)
+            for lane in 0..<8 {
+                let expected = Foundation.exp(Double(lanes[lane]))
+                worst = max(worst, Float(abs(Double(result[lane]) - expected) / expected))
+            }
+            x += 0.11
+        }
+        XCTAssertLessThan(worst, 3e-7, "relative error of the vector exp")
+    }
+
+    func testDotAxpyAndSoftmaxAgainstLoops() {
+        var generator = SeededGenerator(seed: 3)
+        for count in [1, 7, 8, 31, 32, 33, 100, 1027] {
+            let a = (0..<count).map { _ in generator.nextFloat() - 0.5 }
+            let b = (0..<count).map { _ in generator.nextFloat() - 0.5 }
+            let expected = zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            XCTAssertEqual(Double(VectorMath.dot(a, b, count)), expected, accuracy: 1e-5)
+            var y = b
+            VectorMath.axpy(0.75, a, &y, count)
+            for i in 0..<count { XCTAssertEqual(y[i], b[i] + 0.75 * a[i], accuracy: 1e-6) }
+            var e = a
+            let total = VectorMath.expSubtracting(&e, 0.25, count)
+            let reference = a.map { Foundation.exp(Double($0) - 0.25) }
+            XCTAssertEqual(Double(total), reference.reduce(0, +), accuracy: 1e-4)
+            for i in 0..<count { XCTAssertEqual(Double(e[i]), reference[i], accuracy: 1e-6) }
+        }
+    }
+
+    func testHalfAndBFloat16Conversions() {
+        // Bit patterns from IEEE 754 and PyTorch: 1.0 = 0x3C00 (f16) = 0x3F80 (bf16).
+        let halves: [UInt16] = [0x3C00, 0xC000, 0x3555, 0x7BFF, 0x0001]
+        var out = [Float](repeating: 0, count: 5)
+        convertHalfToFloat(halves, &out, 5)
+        XCTAssertEqual(out[0], 1)
+        XCTAssertEqual(out[1], -2)
+        XCTAssertEqual(out[2], 0.333_251_95, accuracy: 1e-8)
+        XCTAssertEqual(out[3], 65504)
+        XCTAssertEqual(out[4], 5.960_464_5e-8, accuracy: 1e-14)
+        var bits = [UInt16](repeating: 0, count: 3)
+        // 1 + 2^-8 is halfway between two bfloat16 values: ties go to even (1.0).
+        let values: [Float] = [1, 1 + 1.0 / 256, 1 + 3.0 / 256]
+        convertFloatToBFloat16(values, &bits, 3)
+        XCTAssertEqual(bits, [0x3F80, 0x3F80, 0x3F82])
+        var back = [Float](repeating: 0, count: 3)
+        convertBFloat16ToFloat(bits, &back, 3)
+        XCTAssertEqual(back, [1, 1, 1 + 2.0 / 128])
+    }
+
+    func testLinearMatchesLoopForEveryWeightType() {
+        var generator = SeededGenerator(seed: 9)
+        let rows = 3, inFeatures = 37, outFeatures = 21
+        let weights = (0..<(outFeatures * inFeatures)).map { _ in generator.nextFloat() - 0.5 }
+        let input = (0..<(rows * inFeatures)).map { _ in generator.nextFloat() - 0.5 }
+        let f32 = Tensor(shape: [outFeatures, inFeatures], values: weights)
+        for dtype in [DType.f32, .f16, .bf16] {
+            let weight: Tensor
+            switch dtype {
+            case .f16:
+                weight = Tensor(zeros: [outFeatures, inFeatures], dtype: .f16)
+                convertFloatToHalf(f32.floats, weight.rawPointer.assumingMemoryBound(to: UInt16.self), f32.count)
+            case .bf16:
+                weight = Tensor(zeros: [outFeatures, inFeatures], dtype: .bf16)
+                convertFloatToBFloat16(f32.floats, weight.rawPointer.assumingMemoryBound(to: UInt16.self), f32.count)
+            default:
+                weight = f32
+            }
+            let rounded = weight.toFloatArray()
+            for count in [1, rows] {
+                var output = [Float](repeating: 1, count: count * outFeatures)
+                Linear.forward(output: &output, input: input, weight: weight, rows: count, accumulate: true)
+                for t in 0..<count {
+                    for o in 0..<outFeatures {
+                        var sum = 1.0
+                        for i in 0..<inFeatures { sum += Double(rounded[o * inFeatures + i]) * Double(input[t * inFeatures + i]) }
+                        XCTAssertEqual(Double(output[t * outFeatures + o]), sum, accuracy: 1e-5, "\(dtype) rows \(count)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testSeededGeneratorIsReproducibleAndUniform() {
+        var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42)
+        XCTAssertEqual((0..<5).map { _ in a.next() }, (0..<5).map { _ in b.next() })
+        var generator = SeededGenerator(seed: 1)
+        let samples = (0..<100_000).map { _ in generator.nextNormal() }
+        let mean = samples.reduce(0, +) / Float(samples.count)
+        let variance = samples.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(samples.count)
+        XCTAssertEqual(mean, 0, accuracy: 0.01)
+        XCTAssertEqual(variance, 1, accuracy: 0.02)
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import LlamaCore
+import LlamaModel
+import XCTest
+
+/// Each layer's forward against a plain double-precision loop written from its definition.
+final class LayerTests: XCTestCase {
+    private var generator = SeededGenerator(seed: 5)
+    private func random(_ count: Int) -> [Float] { (0..<count).map { _ in generator.nextFloat() * 2 - 1 } }
+
+    func testRMSNorm() {
+        let rows = 3, dim = 19
+        let x = random(rows * dim), weight = random(dim)
+        var y = [Float](repeating: 0, count: rows * dim)
+        var inverse = [Float](repeating: 0, count: rows)
+        RMSNorm.forward(output: &y, input: x, weight: weight, rows: rows, dimension: dim, epsilon: 1e-5, inverseRMS: &inverse)
+        for r in 0..<rows {
+            let meanSquare = (0..<dim).reduce(0.0) { $0 + Double(x[r * dim + $1]) * Double(x[r * dim + $1]) } / Double(dim)
+            let scale = 1 / (meanSquare + 1e-5).squareRoot()
+            XCTAssertEqual(Double(inverse[r]), scale, accuracy: 1e-5 * scale)
+            for i in 0..<dim { XCTAssertEqual(Double(y[r * dim + i]), Double(x[r * dim + i]) * scale * Double(weight[i]), accuracy: 1e-5) }
+        }
+    }
+
+    func testRotaryEmbeddingRotatesHalfPairsAndInverts() {
+        let headDim = 8, heads = 2, rows = 3, theta: Float = 10000
+        let rotary = RotaryEmbedding(headDimension: headDim, theta: theta, maxPositions: 64)
+        let original = random(rows * heads * headDim)
+        var x = original
+        rotary.apply(&x, rows: rows, headCount: heads) { 40 + $0 }
+        for r in 0..<rows {
+            for h in 0..<heads {
+                for i in 0..<headDim / 2 {
+                    let angle = Double(40 + r) * pow(Double(theta), -Double(2 * i) / Double(headDim))
+                    let base = r * heads * headDim + h * headDim
+                    let a = Double(original[base + i]), b = Double(original[base + i + headDim / 2])
+                    XCTAssertEqual(Double(x[base + i]), a * cos(angle) - b * sin(angle), accuracy: 2e-5)
+                    XCTAssertEqual(Double(x[base + i + headDim / 2]), b * cos(angle) + a * sin(angle), accuracy: 2e-5)
+                }
+            }
+        }
+        rotary.apply(&x, rows: rows, headCount: heads, direction: -1) { 40 + $0 }
+        XCTAssertLessThan(maxAbsoluteDifference(x, original), 1e-6)
+    }
+
+    func testSwiGLU() {
+        let gate = random(37).map { $0 * 8 }, up = random(37)
+        var out = [Float](repeating: 0, count: 37)
+        SwiGLU.forward(output: &out, gate: gate, up: up, count: 37)
+        for i in 0..<37 {
+            let g = Double(gate[i])
+            XCTAssertEqual(Double(out[i]), g / (1 + exp(-g)) * Double(up[i]), accuracy: 1e-6)
+        }
+    }
+
+    func testCachedAttentionWithGroupedHeads() {
+        let heads = 4, kvHeads = 2, headDim = 8, start = 3, rows = 4, context = 16
+        let total = start + rows
+        let query = random(rows * heads * headDim)
+        let keys = random(context * kvHeads * headDim), values = random(context * kvHeads * headDim)
+        var output = [Float](repeating: 0, count: rows * heads * headDim)
+        var scores = [Float](repeating: 0, count: Parallel.threadCount * context)
+        Attention.forwardCached(output: &output, query: query, keyCache: keys, valueCache: values, rows: rows,
+                                startPosition: start, headCount: heads, keyValueHeadCount: kvHeads,
+                                headDimension: headDim, context: context, scores: &scores)
+        for t in 0..<rows {
+            for h in 0..<heads {
+                let kv = h / (heads / kvHeads)
+                let visible = start + t + 1
+                XCTAssertLessThanOrEqual(visible, total)
+                var logits = [Double](repeating: 0, count: visible)
+                for s in 0..<visible {
+                    var dot = 0.0
+                    for i in 0..<headDim {
+                        dot += Double(query[(t * heads + h) * headDim + i]) * Double(keys[(s * kvHeads + kv) * headDim + i])
+                    }
+                    logits[s] = dot / Double(headDim).squareRoot()
+                }
+                let top = logits.max() ?? 0
+                let weights = logits.map { exp($0 - top) }
+                let sum = weights.reduce(0, +)
+                for i in 0..<headDim {
+                    var expected = 0.0
+                    for s in 0..<visible { expected += weights[s] / sum * Double(values[(s * kvHeads + kv) * headDim + i]) }
+                    XCTAssertEqual(Double(output[(t * heads + h) * headDim + i]), expected, accuracy: 1e-5)
+                }
+            }
+        }
+    }
+}

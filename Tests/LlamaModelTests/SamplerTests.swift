@@ -1,0 +1,65 @@
+import Foundation
+import LlamaCore
+import LlamaGeneration
+import XCTest
+
+/// Samplers against their definitions: argmax, the softmax distribution, top-k, top-p and
+/// CTRL's repetition penalty.
+final class SamplerTests: XCTestCase {
+    private let logits: [Float] = [1.0, 3.0, 2.0, 0.5, 3.0, -1.0]
+
+    private func sample(_ parameters: SamplingParameters, history: [Int32] = [], draws: Int) -> [Int] {
+        let sampler = Sampler(parameters: parameters, vocabularySize: logits.count)
+        var counts = [Int](repeating: 0, count: logits.count)
+        logits.withUnsafeBufferPointer { buffer in
+            history.withUnsafeBufferPointer { past in
+                for _ in 0..<draws { counts[Int(sampler.sample(logits: buffer, history: past))] += 1 }
+            }
+        }
+        return counts
+    }
+
+    func testGreedyTakesTheFirstMaximum() {
+        XCTAssertEqual(sample(SamplingParameters(), draws: 3), [0, 3, 0, 0, 0, 0])
+    }
+
+    func testRepetitionPenaltyDividesPositiveAndMultipliesNegativeLogits() {
+        // 3.0 / 2 = 1.5 < 2.0, so the penalised id 1 loses to id 4 (3.0) … and with 4 penalised too, id 2 wins.
+        XCTAssertEqual(sample(SamplingParameters(repetitionPenalty: 2), history: [1, 1], draws: 1), [0, 0, 0, 0, 1, 0])
+        XCTAssertEqual(sample(SamplingParameters(repetitionPenalty: 2), history: [1, 4], draws: 1), [0, 0, 1, 0, 0, 0])
+    }
+
+    func testTemperatureSamplingFollowsTheSoftmax() {
+        let draws = 60_000
+        let counts = sample(SamplingParameters(temperature: 0.7, seed: 11), draws: draws)
+        let weights = logits.map { exp(Double($0) / 0.7) }
+        let total = weights.reduce(0, +)
+        for (i, weight) in weights.enumerated() {
+            let p = weight / total
+            let standardError = (p * (1 - p) / Double(draws)).squareRoot()
+            XCTAssertEqual(Double(counts[i]) / Double(draws), p, accuracy: 5 * standardError + 1e-4, "token \(i)")
+        }
+    }
+
+    func testTopKAndTopPKeepOnlyTheMostLikely() {
+        // top-k 2: only the two 3.0 logits remain, equally likely.
+        let topK = sample(SamplingParameters(temperature: 1, topK: 2, seed: 3), draws: 4000)
+        XCTAssertEqual(topK[0] + topK[2] + topK[3] + topK[5], 0)
+        XCTAssertEqual(Double(topK[1]) / 4000, 0.5, accuracy: 0.04)
+        // Probabilities at T=1: ids 1 and 4 have 0.3841 each, id 2 0.1413. top-p 0.6 keeps {1, 4};
+        // top-p 0.8 needs id 2 as well (0.7682 < 0.8).
+        let nucleus = sample(SamplingParameters(temperature: 1, topP: 0.6, seed: 4), draws: 4000)
+        XCTAssertEqual(nucleus[0] + nucleus[2] + nucleus[3] + nucleus[5], 0)
+        let wider = sample(SamplingParameters(temperature: 1, topP: 0.8, seed: 5), draws: 4000)
+        XCTAssertGreaterThan(wider[2], 0)
+        XCTAssertEqual(wider[0] + wider[3] + wider[5], 0)
+        // top-k 3 then top-p 0.7 of the renormalised three: 0.3474/0.8226 = 0.4223 each, so {1, 4} reach 0.845.
+        let both = sample(SamplingParameters(temperature: 1, topK: 3, topP: 0.7, seed: 6), draws: 4000)
+        XCTAssertEqual(both[2], 0)
+    }
+
+    func testSameSeedSameDraws() {
+        XCTAssertEqual(sample(SamplingParameters(temperature: 1, seed: 9), draws: 500),
+                       sample(SamplingParameters(temperature: 1, seed: 9), draws: 500))
+    }
+}
