@@ -51,6 +51,7 @@ struct GenerateCommand: ParsableCommand {
             return true
         }
         print("")
+        fflush(stdout)
         reportSpeed(result)
     }
 }

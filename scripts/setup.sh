@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the toolkit and its tests need on a Debian machine with the Swift toolchain:
+# OpenBLAS (the matrix kernels), pkg-config (to find it), and the reference tools the
+# tests compare against (Python sentencepiece, safetensors, numpy, gguf).
+set -euo pipefail
+
+need_apt=()
+for package in libopenblas-dev pkg-config; do
+    dpkg -s "$package" >/dev/null 2>&1 || need_apt+=("$package")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "setup: installing ${need_apt[*]}" >&2
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! python3 -c "import sentencepiece, safetensors, numpy, gguf" >/dev/null 2>&1; then
+    echo "setup: installing Python reference libraries" >&2
+    python3 -m pip install -q --disable-pip-version-check sentencepiece safetensors numpy gguf
+fi
