@@ -22,6 +22,8 @@ struct BenchCommand: ParsableCommand {
         let bandwidth = MachineLimits.readBandwidthGigabytes()
         print(String(format: "machine: sgemm %.1f GFLOP/s (2048³, %d threads), read bandwidth %.1f GB/s", gflops,
                      BLAS.threadCount, bandwidth))
+        let matrixVector = compareMatrixVector()
+        print(String(format: "matrix-vector 8192x4096 F32: ours %.1f GB/s, OpenBLAS sgemv %.1f GB/s", matrixVector.ours, matrixVector.blas))
         let weights: LlamaWeights
         if let model {
             weights = try Checkpoint.load(directory: model).weights
@@ -69,5 +71,29 @@ struct BenchCommand: ParsableCommand {
                      promptTokens, bestPrefill, t / bestPrefill, prefillRate, 100 * prefillRate / gflops))
         print(String(format: "decode: %.1f tokens/s (%.2f MB read per token) = %.0f%% of the bandwidth bound (%.1f tokens/s), %.1f GB/s",
                      decodeRate, bytesPerToken / 1e6, 100 * decodeRate / decodeBound, decodeBound, decodeRate * bytesPerToken / 1e9))
+    }
+
+    /// Read rate of the two single-row kernels on a 128 MiB float32 matrix.
+    private func compareMatrixVector() -> (ours: Double, blas: Double) {
+        let rows = 8192, columns = 4096
+        let weight = Tensor(zeros: [rows, columns])
+        var generator = SeededGenerator(seed: 3)
+        for i in 0..<weight.count { weight.floats[i] = generator.nextFloat() }
+        let input = [Float](repeating: 0.5, count: columns)
+        var output = [Float](repeating: 0, count: rows)
+        let saved = Linear.useBLASForMatrixVector
+        defer { Linear.useBLASForMatrixVector = saved }
+        var rates: [Double] = []
+        for useBLAS in [false, true] {
+            Linear.useBLASForMatrixVector = useBLAS
+            var best = Double.infinity
+            for _ in 0..<10 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                Linear.forward(output: &output, input: input, weight: weight, rows: 1)
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            rates.append(Double(weight.byteCount) / best / 1e9)
+        }
+        return (rates[0], rates[1])
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The bias-free linear layer y = x · Wᵀ that every LLaMA projection is, for weights
 /// stored as float32 (through BLAS directly) or float16 / bfloat16 (used in place from a
 /// mapped checkpoint, converted block by block, never copied whole).
@@ -13,7 +15,12 @@ public enum Linear {
         switch weight.dtype {
         case .f32:
             if rows == 1 {
-                BLAS.gemv(m: outFeatures, n: inFeatures, a: weight.floats, lda: inFeatures, x: input, beta: beta, y: output)
+                if useBLASForMatrixVector {
+                    BLAS.gemv(m: outFeatures, n: inFeatures, a: weight.floats, lda: inFeatures, x: input, beta: beta, y: output)
+                } else {
+                    floatMatrixVector(output: output, input: input, weight: weight.floats,
+                                      outFeatures: outFeatures, inFeatures: inFeatures, accumulate: accumulate)
+                }
             } else {
                 BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
                           a: input, lda: inFeatures, b: weight.floats, ldb: inFeatures, beta: beta, c: output, ldc: outFeatures)
@@ -45,6 +52,57 @@ public enum Linear {
             }
         default:
             preconditionFailure("linear weights must be F32, F16 or BF16; loaders reject \(weight.dtype.rawValue)")
+        }
+    }
+
+    /// Whether single-row products go to OpenBLAS's sgemv instead of the kernel below
+    /// (`llama bench` compares the two; `LLAMA_SGEMV=1` selects BLAS).
+    nonisolated(unsafe) public static var useBLASForMatrixVector =
+        ProcessInfo.processInfo.environment["LLAMA_SGEMV"] == "1"
+
+    /// y = W · x for a float32 W: rows split over the cores, four rows per pass so each
+    /// load of x feeds four fused multiply-adds, two accumulators per row.
+    public static func floatMatrixVector(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                                         weight: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int,
+                                         accumulate: Bool) {
+        Parallel.forRanges(outFeatures, grain: 4, minimumPerThread: 64) { first, last in
+            let rawX = UnsafeRawPointer(input)
+            var row = first
+            while row + 4 <= last {
+                let w0 = UnsafeRawPointer(weight + row * inFeatures), w1 = w0 + inFeatures * 4
+                let w2 = w1 + inFeatures * 4, w3 = w2 + inFeatures * 4
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>()
+                var i = 0
+                while i + 16 <= inFeatures {
+                    let offset = i * 4
+                    let x0 = rawX.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                    let x1 = rawX.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self)
+                    a0 += w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * x0
+                    b0 += w0.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self) * x1
+                    a1 += w1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * x0
+                    b1 += w1.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self) * x1
+                    a2 += w2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * x0
+                    b2 += w2.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self) * x1
+                    a3 += w3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * x0
+                    b3 += w3.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self) * x1
+                    i += 16
+                }
+                var sums = SIMD4<Float>((a0 + b0).sum(), (a1 + b1).sum(), (a2 + b2).sum(), (a3 + b3).sum())
+                while i < inFeatures {
+                    let x = input[i]
+                    sums += SIMD4<Float>(w0.load(fromByteOffset: i * 4, as: Float.self), w1.load(fromByteOffset: i * 4, as: Float.self),
+                                         w2.load(fromByteOffset: i * 4, as: Float.self), w3.load(fromByteOffset: i * 4, as: Float.self)) * x
+                    i += 1
+                }
+                for lane in 0..<4 { output[row + lane] = accumulate ? output[row + lane] + sums[lane] : sums[lane] }
+                row += 4
+            }
+            while row < last {
+                let total = VectorMath.dot(weight + row * inFeatures, input, inFeatures)
+                output[row] = accumulate ? output[row] + total : total
+                row += 1
+            }
         }
     }
 

@@ -22,11 +22,9 @@ public final class InferenceSession: @unchecked Sendable {
     private let residual, normalized: UnsafeMutablePointer<Float>
     /// (maxChunk, heads * headDim) queries and attention outputs.
     private let queries, attended: UnsafeMutablePointer<Float>
-    /// (maxChunk, kvHeads * headDim) new keys and values.
-    private let keys, values: UnsafeMutablePointer<Float>
     /// (maxChunk, hidden) feed-forward activations.
     private let gate, up: UnsafeMutablePointer<Float>
-    /// (threads, context) attention scores.
+    /// (max(threads, maxChunk), context) attention scores.
     private let scores: UnsafeMutablePointer<Float>
     /// (maxChunk, vocab) logits.
     private let logitsBuffer: UnsafeMutablePointer<Float>
@@ -51,17 +49,15 @@ public final class InferenceSession: @unchecked Sendable {
         normalized = buffer(self.maxChunk * config.hiddenSize)
         queries = buffer(self.maxChunk * config.queryWidth)
         attended = buffer(self.maxChunk * config.queryWidth)
-        keys = buffer(self.maxChunk * config.keyValueWidth)
-        values = buffer(self.maxChunk * config.keyValueWidth)
         gate = buffer(self.maxChunk * config.intermediateSize)
         up = buffer(self.maxChunk * config.intermediateSize)
-        scores = buffer(Parallel.threadCount * self.context)
+        scores = buffer(max(Parallel.threadCount, self.maxChunk) * self.context)
         logitsBuffer = buffer(self.maxChunk * config.vocabularySize)
         tokenBuffer = .allocate(capacity: self.maxChunk)
     }
 
     deinit {
-        for pointer in [keyCache, valueCache, residual, normalized, queries, attended, keys, values, gate, up, scores, logitsBuffer] {
+        for pointer in [keyCache, valueCache, residual, normalized, queries, attended, gate, up, scores, logitsBuffer] {
             pointer.deallocate()
         }
         tokenBuffer.deallocate()
@@ -143,10 +139,17 @@ public final class InferenceSession: @unchecked Sendable {
             Linear.forward(output: layerValues + start * kvWidth, input: normalized, weight: layer.valueProjection, rows: count)
             rotary.apply(queries, rows: count, headCount: config.headCount) { start + $0 }
             rotary.apply(layerKeys + start * kvWidth, rows: count, headCount: config.keyValueHeadCount) { start + $0 }
-            Attention.forwardCached(output: attended, query: queries, keyCache: layerKeys, valueCache: layerValues,
-                                    rows: count, startPosition: start, headCount: config.headCount,
-                                    keyValueHeadCount: config.keyValueHeadCount, headDimension: config.headDimension,
-                                    context: context, scores: scores)
+            if count == 1 {
+                Attention.forwardCached(output: attended, query: queries, keyCache: layerKeys, valueCache: layerValues,
+                                        rows: count, startPosition: start, headCount: config.headCount,
+                                        keyValueHeadCount: config.keyValueHeadCount, headDimension: config.headDimension,
+                                        context: context, scores: scores)
+            } else {
+                Attention.forwardCachedBatched(output: attended, query: queries, keyCache: layerKeys, valueCache: layerValues,
+                                               rows: count, startPosition: start, headCount: config.headCount,
+                                               keyValueHeadCount: config.keyValueHeadCount,
+                                               headDimension: config.headDimension, scores: scores)
+            }
             Linear.forward(output: residual, input: attended, weight: layer.outputProjection, rows: count, accumulate: true)
             RMSNorm.forward(output: normalized, input: residual, weight: layer.feedForwardNorm.floats,
                             rows: count, dimension: dim, epsilon: config.rmsNormEpsilon)

@@ -76,7 +76,9 @@ final class VectorMathTests: XCTestCase {
                 weight = f32
             }
             let rounded = weight.toFloatArray()
-            for count in [1, rows] {
+            for (count, useBLAS) in [(1, false), (1, true), (rows, false)] {
+                Linear.useBLASForMatrixVector = useBLAS
+                defer { Linear.useBLASForMatrixVector = false }
                 var output = [Float](repeating: 1, count: count * outFeatures)
                 Linear.forward(output: &output, input: input, weight: weight, rows: count, accumulate: true)
                 for t in 0..<count {

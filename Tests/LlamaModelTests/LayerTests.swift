@@ -54,15 +54,29 @@ final class LayerTests: XCTestCase {
     }
 
     func testCachedAttentionWithGroupedHeads() {
+        checkCachedAttention(batched: false)
+    }
+
+    func testBatchedCachedAttentionWithGroupedHeads() {
+        checkCachedAttention(batched: true)
+    }
+
+    private func checkCachedAttention(batched: Bool) {
         let heads = 4, kvHeads = 2, headDim = 8, start = 3, rows = 4, context = 16
         let total = start + rows
         let query = random(rows * heads * headDim)
         let keys = random(context * kvHeads * headDim), values = random(context * kvHeads * headDim)
         var output = [Float](repeating: 0, count: rows * heads * headDim)
-        var scores = [Float](repeating: 0, count: Parallel.threadCount * context)
-        Attention.forwardCached(output: &output, query: query, keyCache: keys, valueCache: values, rows: rows,
-                                startPosition: start, headCount: heads, keyValueHeadCount: kvHeads,
-                                headDimension: headDim, context: context, scores: &scores)
+        var scores = [Float](repeating: 0, count: max(Parallel.threadCount, rows) * context)
+        if batched {
+            Attention.forwardCachedBatched(output: &output, query: query, keyCache: keys, valueCache: values, rows: rows,
+                                           startPosition: start, headCount: heads, keyValueHeadCount: kvHeads,
+                                           headDimension: headDim, scores: &scores)
+        } else {
+            Attention.forwardCached(output: &output, query: query, keyCache: keys, valueCache: values, rows: rows,
+                                    startPosition: start, headCount: heads, keyValueHeadCount: kvHeads,
+                                    headDimension: headDim, context: context, scores: &scores)
+        }
         for t in 0..<rows {
             for h in 0..<heads {
                 let kv = h / (heads / kvHeads)

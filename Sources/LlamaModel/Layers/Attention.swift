@@ -41,4 +41,37 @@ public enum Attention {
             }
         }
     }
+
+    /// Attention of a chunk of T > 1 new rows (prefill) through BLAS: per head, the scores
+    /// (T, start + T) = Q·Kᵀ / sqrt(headDim) in one sgemm, a causal softmax per row, and
+    /// the outputs P·V in a second sgemm. Same arguments as `forwardCached`, with
+    /// `scores` holding at least T · (start + T) floats.
+    public static func forwardCachedBatched(output: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
+                                            keyCache: UnsafePointer<Float>, valueCache: UnsafePointer<Float>,
+                                            rows: Int, startPosition: Int, headCount: Int, keyValueHeadCount: Int,
+                                            headDimension: Int, scores: UnsafeMutablePointer<Float>) {
+        let queryWidth = headCount * headDimension, keyValueWidth = keyValueHeadCount * headDimension
+        let group = headCount / keyValueHeadCount
+        let scale = 1 / Float(headDimension).squareRoot()
+        let length = startPosition + rows
+        for head in 0..<headCount {
+            let keyOffset = (head / group) * headDimension
+            BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: length, k: headDimension, alpha: scale,
+                      a: query + head * headDimension, lda: queryWidth, b: keyCache + keyOffset, ldb: keyValueWidth,
+                      c: scores, ldc: length)
+            Parallel.forRanges(rows, minimumPerThread: 16) { first, last in
+                for t in first..<last {
+                    let row = scores + t * length
+                    let visible = startPosition + t + 1
+                    let maximum = VectorMath.maximum(row, visible)
+                    let total = VectorMath.expSubtracting(row, maximum, visible)
+                    VectorMath.scale(row, 1 / total, visible)
+                    if visible < length { (row + visible).update(repeating: 0, count: length - visible) }
+                }
+            }
+            BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: headDimension, k: length,
+                      a: scores, lda: length, b: valueCache + keyOffset, ldb: keyValueWidth,
+                      c: output + head * headDimension, ldc: queryWidth)
+        }
+    }
 }
