@@ -44,6 +44,7 @@ let package = Package(
         .testTarget(name: "LlamaCoreTests", dependencies: ["LlamaCore"], swiftSettings: swiftSettings),
         .testTarget(name: "LlamaModelTests", dependencies: ["LlamaModel", "LlamaGeneration"],
                     swiftSettings: swiftSettings),
+        .testTarget(name: "LlamaCLITests", dependencies: ["LlamaCore"], swiftSettings: swiftSettings),
         .testTarget(name: "LlamaTokenizerTests", dependencies: ["LlamaTokenizer"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v5]
