@@ -31,7 +31,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "LlamaCore", dependencies: ["CBLAS"], swiftSettings: swiftSettings),
+        .target(name: "CLlamaKernels", cSettings: cFlags),
+        .target(name: "LlamaCore", dependencies: ["CBLAS", "CLlamaKernels"], swiftSettings: swiftSettings),
         .target(name: "LlamaTokenizer",
                 dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 swiftSettings: swiftSettings),

@@ -16,6 +16,9 @@ public enum CoreError: Error, CustomStringConvertible, Equatable {
     /// A NumPy `.npy` file that cannot be read.
     case invalidNpy(path: String, reason: String)
 
+    /// A GGUF file whose header, metadata or tensor table is invalid at `offset`.
+    case invalidGGUF(path: String, offset: Int, reason: String)
+
     public var description: String {
         switch self {
         case let .fileNotFound(path): return "\(path): no such file"
@@ -27,6 +30,7 @@ public enum CoreError: Error, CustomStringConvertible, Equatable {
         case let .unsupportedDType(path, name, dtype):
             return "\(path): tensor '\(name)' has unsupported dtype \(dtype)"
         case let .invalidNpy(path, reason): return "\(path): invalid .npy file: \(reason)"
+        case let .invalidGGUF(path, offset, reason): return "\(path): invalid GGUF file at byte \(offset): \(reason)"
         }
     }
 }

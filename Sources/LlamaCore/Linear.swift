@@ -1,3 +1,4 @@
+import CLlamaKernels
 import Foundation
 
 /// The bias-free linear layer y = x · Wᵀ that every LLaMA projection is, for weights
@@ -8,8 +9,11 @@ public enum Linear {
     public static let conversionBlockRows = 256
 
     /// output[T, out] = input[T, in] · weightᵀ (or += when `accumulate`), weight (out, in).
+    /// `workspace` holds the quantized activations for Q8_0/Q4_0 weights; without one a
+    /// temporary buffer is allocated.
     public static func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-                               weight: Tensor, rows: Int, accumulate: Bool = false) {
+                               weight: Tensor, rows: Int, accumulate: Bool = false,
+                               workspace: LinearWorkspace? = nil) {
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
         let beta: Float = accumulate ? 1 : 0
         switch weight.dtype {
@@ -50,8 +54,12 @@ public enum Linear {
                     start += count
                 }
             }
+        case .q8_0, .q4_0:
+            let space = workspace ?? LinearWorkspace()
+            quantizedForward(output: output, input: input, weight: weight, rows: rows, accumulate: accumulate,
+                             activations: space.reserve(bytes: rows * inFeatures / 32 * 34))
         default:
-            preconditionFailure("linear weights must be F32, F16 or BF16; loaders reject \(weight.dtype.rawValue)")
+            preconditionFailure("linear weights must be F32, F16, BF16, Q8_0 or Q4_0; loaders reject \(weight.dtype.rawValue)")
         }
     }
 
@@ -140,5 +148,72 @@ public enum Linear {
                 output[row] = accumulate ? output[row] + total : total
             }
         }
+    }
+
+    /// y = x · Wᵀ for Q8_0 or Q4_0 W: each input row is quantized to Q8_0 (as llama.cpp
+    /// does), then integer dot products (AVX2 maddubs) four weight rows at a time; for
+    /// several input rows each group of four weight rows stays in cache across all of them.
+    private static func quantizedForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                                         weight: Tensor, rows: Int, accumulate: Bool,
+                                         activations: UnsafeMutableRawPointer) {
+        let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
+        let blocks = inFeatures / 32
+        let quantizedInput = activations.assumingMemoryBound(to: llama_block_q8_0.self)
+        Parallel.forRanges(rows, minimumPerThread: 4) { first, last in
+            for t in first..<last {
+                llama_quantize_row_q8_0(input + t * inFeatures, quantizedInput + t * blocks, inFeatures)
+            }
+        }
+        let isQ8 = weight.dtype == .q8_0
+        let q8 = UnsafePointer(weight.rawPointer.assumingMemoryBound(to: llama_block_q8_0.self))
+        let q4 = UnsafePointer(weight.rawPointer.assumingMemoryBound(to: llama_block_q4_0.self))
+        Parallel.forRanges(outFeatures, grain: 4, minimumPerThread: 16) { first, last in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 4) { buffer in
+                guard let sums = buffer.baseAddress else { return }
+                var row = first
+                while row < last {
+                    let group = min(4, last - row)
+                    for t in 0..<rows {
+                        let x = UnsafePointer(quantizedInput + t * blocks)
+                        if group == 4 {
+                            if isQ8 { llama_dot4_q8_0_q8_0(blocks, q8 + row * blocks, blocks, x, sums) }
+                            else { llama_dot4_q4_0_q8_0(blocks, q4 + row * blocks, blocks, x, sums) }
+                        } else {
+                            for lane in 0..<group {
+                                sums[lane] = isQ8 ? llama_dot_q8_0_q8_0(blocks, q8 + (row + lane) * blocks, x)
+                                    : llama_dot_q4_0_q8_0(blocks, q4 + (row + lane) * blocks, x)
+                            }
+                        }
+                        let y = output + t * outFeatures + row
+                        for lane in 0..<group { y[lane] = accumulate ? y[lane] + sums[lane] : sums[lane] }
+                    }
+                    row += group
+                }
+            }
+        }
+    }
+}
+
+/// Scratch memory reused across `Linear.forward` calls (quantized activations), so the
+/// decode loop does not allocate. Not shared between threads that call `forward` at once.
+public final class LinearWorkspace: @unchecked Sendable {
+    private var buffer: UnsafeMutableRawPointer
+    private var capacity: Int
+
+    public init(bytes: Int = 0) {
+        capacity = max(bytes, 64)
+        buffer = .allocate(byteCount: capacity, alignment: 64)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// At least `bytes` bytes of scratch (grown when needed, contents not kept).
+    public func reserve(bytes: Int) -> UnsafeMutableRawPointer {
+        if bytes > capacity {
+            buffer.deallocate()
+            capacity = bytes
+            buffer = .allocate(byteCount: capacity, alignment: 64)
+        }
+        return buffer
     }
 }

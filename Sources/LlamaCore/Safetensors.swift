@@ -64,7 +64,7 @@ public final class SafetensorsFile: @unchecked Sendable {
             }
             guard let object = value as? [String: Any] else { throw fail("tensor '\(name)': entry is not an object") }
             guard let dtypeName = object["dtype"] as? String else { throw fail("tensor '\(name)': no dtype") }
-            guard let dtype = DType(rawValue: dtypeName) else { throw fail("tensor '\(name)': unknown dtype '\(dtypeName)'") }
+            guard let dtype = DType(rawValue: dtypeName), !dtype.isQuantized else { throw fail("tensor '\(name)': unknown dtype '\(dtypeName)'") }
             guard let shapeValues = object["shape"] as? [Any] else { throw fail("tensor '\(name)': no shape") }
             let shape = try shapeValues.map { item -> Int in
                 guard let number = item as? NSNumber, number.doubleValue >= 0,

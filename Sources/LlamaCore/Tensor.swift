@@ -1,3 +1,5 @@
+import CLlamaKernels
+
 /// Element types of stored tensors (the safetensors names).
 public enum DType: String, Sendable, CaseIterable {
     case f32 = "F32"
@@ -12,10 +14,31 @@ public enum DType: String, Sendable, CaseIterable {
     case i16 = "I16"
     case f64 = "F64"
     case bool = "BOOL"
+    /// GGML's 8-bit blocks: 32 values, a half scale and 32 int8 (34 bytes).
+    case q8_0 = "Q8_0"
+    /// GGML's 4-bit blocks: 32 values, a half scale and 16 bytes of nibbles (18 bytes).
+    case q4_0 = "Q4_0"
 
-    /// Bytes per element.
+    /// Values per storage block (1 for plain types, 32 for the quantized ones).
+    public var blockSize: Int { isQuantized ? 32 : 1 }
+
+    /// Whether values are stored in quantized blocks.
+    public var isQuantized: Bool { self == .q8_0 || self == .q4_0 }
+
+    /// Bytes of `count` values (a multiple of `blockSize`).
+    public func storageBytes(count: Int) -> Int {
+        switch self {
+        case .q8_0: return count / 32 * 34
+        case .q4_0: return count / 32 * 18
+        default: return count * byteSize
+        }
+    }
+
+    /// Bytes per element of a plain type (per block for quantized ones).
     public var byteSize: Int {
         switch self {
+        case .q8_0: return 34
+        case .q4_0: return 18
         case .f64, .i64: return 8
         case .f32, .i32, .u32: return 4
         case .f16, .bf16, .u16, .i16: return 2
@@ -44,13 +67,13 @@ public final class Tensor: @unchecked Sendable {
     /// Number of elements.
     public var count: Int { shape.reduce(1, *) }
     /// Number of bytes.
-    public var byteCount: Int { count * dtype.byteSize }
+    public var byteCount: Int { dtype.storageBytes(count: count) }
 
     /// A zero-filled tensor with its own memory.
     public init(zeros shape: [Int], dtype: DType = .f32) {
         self.shape = shape
         self.dtype = dtype
-        let bytes = max(shape.reduce(1, *) * dtype.byteSize, 1)
+        let bytes = max(dtype.storageBytes(count: shape.reduce(1, *)), 1)
         rawPointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         rawPointer.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         ownsMemory = true
@@ -141,5 +164,9 @@ public func convertToFloat(_ source: UnsafeRawPointer, dtype: DType, count: Int,
         for i in 0..<count { destination[i] = Float(source.load(fromByteOffset: i, as: UInt8.self)) }
     case .i8:
         for i in 0..<count { destination[i] = Float(source.load(fromByteOffset: i, as: Int8.self)) }
+    case .q8_0:
+        llama_dequantize_row_q8_0(source.assumingMemoryBound(to: llama_block_q8_0.self), destination, count)
+    case .q4_0:
+        llama_dequantize_row_q4_0(source.assumingMemoryBound(to: llama_block_q4_0.self), destination, count)
     }
 }

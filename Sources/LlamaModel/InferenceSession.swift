@@ -29,6 +29,8 @@ public final class InferenceSession: @unchecked Sendable {
     /// (maxChunk, vocab) logits.
     private let logitsBuffer: UnsafeMutablePointer<Float>
     private let tokenBuffer: UnsafeMutablePointer<Int32>
+    /// Quantized activations for Q8_0/Q4_0 weights.
+    private let workspace = LinearWorkspace()
 
     public init(weights: LlamaWeights, context: Int? = nil, maxChunk: Int = 256) {
         self.weights = weights
@@ -134,11 +136,12 @@ public final class InferenceSession: @unchecked Sendable {
                             rows: count, dimension: dim, epsilon: config.rmsNormEpsilon)
             let layerKeys = keyCache + index * context * kvWidth
             let layerValues = valueCache + index * context * kvWidth
-            Linear.forward(output: queries, input: normalized, weight: layer.queryProjection, rows: count)
-            Linear.forward(output: layerKeys + start * kvWidth, input: normalized, weight: layer.keyProjection, rows: count)
-            Linear.forward(output: layerValues + start * kvWidth, input: normalized, weight: layer.valueProjection, rows: count)
-            rotary.apply(queries, rows: count, headCount: config.headCount) { start + $0 }
-            rotary.apply(layerKeys + start * kvWidth, rows: count, headCount: config.keyValueHeadCount) { start + $0 }
+            Linear.forward(output: queries, input: normalized, weight: layer.queryProjection, rows: count, workspace: workspace)
+            Linear.forward(output: layerKeys + start * kvWidth, input: normalized, weight: layer.keyProjection, rows: count, workspace: workspace)
+            Linear.forward(output: layerValues + start * kvWidth, input: normalized, weight: layer.valueProjection, rows: count, workspace: workspace)
+            rotary.apply(queries, rows: count, headCount: config.headCount, layout: weights.queryKeyLayout) { start + $0 }
+            rotary.apply(layerKeys + start * kvWidth, rows: count, headCount: config.keyValueHeadCount,
+                         layout: weights.queryKeyLayout) { start + $0 }
             if count == 1 {
                 Attention.forwardCached(output: attended, query: queries, keyCache: layerKeys, valueCache: layerValues,
                                         rows: count, startPosition: start, headCount: config.headCount,
@@ -150,19 +153,19 @@ public final class InferenceSession: @unchecked Sendable {
                                                keyValueHeadCount: config.keyValueHeadCount,
                                                headDimension: config.headDimension, scores: scores)
             }
-            Linear.forward(output: residual, input: attended, weight: layer.outputProjection, rows: count, accumulate: true)
+            Linear.forward(output: residual, input: attended, weight: layer.outputProjection, rows: count, accumulate: true, workspace: workspace)
             RMSNorm.forward(output: normalized, input: residual, weight: layer.feedForwardNorm.floats,
                             rows: count, dimension: dim, epsilon: config.rmsNormEpsilon)
-            Linear.forward(output: gate, input: normalized, weight: layer.gateProjection, rows: count)
-            Linear.forward(output: up, input: normalized, weight: layer.upProjection, rows: count)
+            Linear.forward(output: gate, input: normalized, weight: layer.gateProjection, rows: count, workspace: workspace)
+            Linear.forward(output: up, input: normalized, weight: layer.upProjection, rows: count, workspace: workspace)
             SwiGLU.forward(output: gate, gate: gate, up: up, count: count * hidden)
-            Linear.forward(output: residual, input: gate, weight: layer.downProjection, rows: count, accumulate: true)
+            Linear.forward(output: residual, input: gate, weight: layer.downProjection, rows: count, accumulate: true, workspace: workspace)
         }
         position += count
         guard logitRows > 0 else { return }
         let firstRow = count - logitRows
         RMSNorm.forward(output: normalized, input: residual + firstRow * dim, weight: weights.finalNorm.floats,
                         rows: logitRows, dimension: dim, epsilon: config.rmsNormEpsilon)
-        Linear.forward(output: logitsBuffer, input: normalized, weight: weights.outputProjection, rows: logitRows)
+        Linear.forward(output: logitsBuffer, input: normalized, weight: weights.outputProjection, rows: logitRows, workspace: workspace)
     }
 }

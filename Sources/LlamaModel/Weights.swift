@@ -48,6 +48,9 @@ public final class LlamaWeights: @unchecked Sendable {
     public var finalNorm: Tensor
     /// (vocab, dim) `lm_head`; the embedding itself when tied.
     public var outputProjection: Tensor
+    /// Row order of the q/k projections: Hugging Face's rotate-half (the default) or Meta's
+    /// interleaved order (GGUF files).
+    public var queryKeyLayout: RotaryLayout = .rotateHalf
 
     public init(configuration: LlamaConfiguration, tokenEmbedding: Tensor, layers: [LayerWeights],
                 finalNorm: Tensor, outputProjection: Tensor) {

@@ -6,7 +6,7 @@ public enum Embedding {
     public static func forward(output: UnsafeMutablePointer<Float>, tokens: UnsafeBufferPointer<Int32>, table: Tensor) {
         let dimension = table.shape[1]
         for (t, token) in tokens.enumerated() {
-            let source = table.rawPointer + Int(token) * dimension * table.dtype.byteSize
+            let source = table.rawPointer + table.dtype.storageBytes(count: Int(token) * dimension)
             convertToFloat(source, dtype: table.dtype, count: dimension, into: output + t * dimension)
         }
     }

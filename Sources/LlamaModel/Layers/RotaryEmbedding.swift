@@ -5,6 +5,8 @@ import LlamaCore
 /// LLaMA uses: within each head, element i pairs with element i + headDim/2 and the pair is
 /// rotated by position · θ^(−2i/headDim). The angles are computed as transformers computes
 /// them (inverse frequencies and position products rounded to float32), then cos/sin.
+/// Weights stored in Meta's original order (as GGUF files hold them) pair adjacent elements
+/// 2i and 2i + 1 instead: the `interleaved` layout, the same rotation on permuted rows.
 public final class RotaryEmbedding: @unchecked Sendable {
     public let headDimension: Int
     public let maxPositions: Int
@@ -38,8 +40,10 @@ public final class RotaryEmbedding: @unchecked Sendable {
     /// Rotates `x[T, heads * headDim]` in place; row t sits at position `position(t)`.
     /// `direction` −1 applies the inverse rotation (the backward pass of the forward one).
     public func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, headCount: Int, direction: Float = 1,
-                      position: (Int) -> Int) {
+                      layout: RotaryLayout = .rotateHalf, position: (Int) -> Int) {
         let half = headDimension / 2, width = headCount * headDimension
+        // Element pairs: (i, i + half) in rotate-half order, (2i, 2i + 1) interleaved.
+        let firstStride = layout == .rotateHalf ? 1 : 2, secondOffset = layout == .rotateHalf ? half : 1
         for row in 0..<rows {
             let p = position(row)
             precondition(p < maxPositions, "position \(p) beyond the rotary table (\(maxPositions))")
@@ -48,12 +52,21 @@ public final class RotaryEmbedding: @unchecked Sendable {
             for head in 0..<headCount {
                 let v = base + head * headDimension
                 for i in 0..<half {
-                    let first = v[i], second = v[i + half]
+                    let a = i * firstStride, b = a + secondOffset
+                    let first = v[a], second = v[b]
                     let sine = direction * s[i]
-                    v[i] = first * c[i] - second * sine
-                    v[i + half] = second * c[i] + first * sine
+                    v[a] = first * c[i] - second * sine
+                    v[b] = second * c[i] + first * sine
                 }
             }
         }
     }
+}
+
+/// Which elements of a head the rotary embedding pairs.
+public enum RotaryLayout: Sendable {
+    /// Hugging Face's order: element i with element i + headDim/2.
+    case rotateHalf
+    /// Meta's and llama.cpp's order: element 2i with element 2i + 1.
+    case interleaved
 }

@@ -1,0 +1,48 @@
+// Integer dot-product kernels on GGML's quantized block layouts, where Swift SIMD cannot
+// express the instructions (AVX2 maddubs on x86, SDOT on ARM). Scalar code elsewhere.
+#ifndef LLAMA_KERNELS_H
+#define LLAMA_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LLAMA_QK 32
+
+/// GGML's Q8_0 block: 32 weights = d · qs[i], d stored as IEEE half (34 bytes).
+typedef struct {
+    uint16_t d;
+    int8_t qs[LLAMA_QK];
+} llama_block_q8_0;
+
+/// GGML's Q4_0 block: 32 weights = d · (nibble − 8); byte j holds element j in its low
+/// nibble and element j + 16 in its high nibble (18 bytes).
+typedef struct {
+    uint16_t d;
+    uint8_t qs[LLAMA_QK / 2];
+} llama_block_q4_0;
+
+/// Σ over `blocks` blocks of x·y, both Q8_0.
+float llama_dot_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *x, const llama_block_q8_0 *y);
+
+/// Σ over `blocks` blocks of x·y, x Q4_0 and y Q8_0.
+float llama_dot_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *x, const llama_block_q8_0 *y);
+
+/// Four rows of x at once (row stride `row_stride` blocks) against one y: out[0..3].
+void llama_dot4_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *x, size_t row_stride,
+                          const llama_block_q8_0 *y, float *out);
+void llama_dot4_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *x, size_t row_stride,
+                          const llama_block_q8_0 *y, float *out);
+
+/// Quantizes `count` floats (a multiple of 32) to Q8_0 exactly as ggml's reference
+/// quantize_row_q8_0_ref: d = max|x| / 127, q = roundf(x / d).
+void llama_quantize_row_q8_0(const float *x, llama_block_q8_0 *y, size_t count);
+
+/// Quantizes `count` floats to Q4_0 exactly as ggml's quantize_row_q4_0_ref: d = m / −8
+/// with m the element of largest magnitude (the first such), q = min(15, (int8)(x/d + 8.5)).
+void llama_quantize_row_q4_0(const float *x, llama_block_q4_0 *y, size_t count);
+
+/// Block values back to floats.
+void llama_dequantize_row_q8_0(const llama_block_q8_0 *x, float *y, size_t count);
+void llama_dequantize_row_q4_0(const llama_block_q4_0 *x, float *y, size_t count);
+
+#endif

@@ -1,0 +1,217 @@
+// See llama_kernels.h. The AVX2 formulation multiplies |x| (unsigned) by sign(x)·y (signed)
+// with maddubs, which is exact here because quantized values never reach −128.
+#include "llama_kernels.h"
+#include <math.h>
+#include <string.h>
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#include <immintrin.h>
+#define LLAMA_AVX2 1
+#endif
+
+static inline float half_to_float(uint16_t h) {
+#if defined(LLAMA_AVX2)
+    return _cvtsh_ss(h);
+#else
+    const uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
+    uint32_t bits;
+    if (exponent == 0) {
+        if (mantissa == 0) {
+            bits = sign;
+        } else {
+            exponent = 127 - 15 + 1;
+            while ((mantissa & 0x400) == 0) { mantissa <<= 1; exponent--; }
+            bits = sign | (exponent << 23) | ((mantissa & 0x3FF) << 13);
+        }
+    } else if (exponent == 31) {
+        bits = sign | 0x7F800000 | (mantissa << 13);
+    } else {
+        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
+    }
+    float result;
+    memcpy(&result, &bits, 4);
+    return result;
+#endif
+}
+
+static inline uint16_t float_to_half(float f) {
+#if defined(LLAMA_AVX2)
+    return _cvtss_sh(f, 0);
+#else
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    const uint32_t sign = (x >> 16) & 0x8000;
+    int32_t exponent = (int32_t)((x >> 23) & 0xFF) - 127 + 15;
+    uint32_t mantissa = x & 0x7FFFFF;
+    if (((x >> 23) & 0xFF) == 0xFF) return (uint16_t)(sign | 0x7C00 | (mantissa ? 0x200 : 0));
+    if (exponent >= 31) return (uint16_t)(sign | 0x7C00);
+    if (exponent <= 0) {
+        if (exponent < -10) return (uint16_t)sign;
+        mantissa |= 0x800000;
+        const uint32_t shift = (uint32_t)(14 - exponent);
+        uint32_t half = mantissa >> shift;
+        const uint32_t rest = mantissa & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+        if (rest > halfway || (rest == halfway && (half & 1))) half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t half = sign | ((uint32_t)exponent << 10) | (mantissa >> 13);
+    const uint32_t rest = mantissa & 0x1FFF;
+    if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) half++;
+    return (uint16_t)half;
+#endif
+}
+
+#if defined(LLAMA_AVX2)
+static inline __m256i unpack_q4_0(const uint8_t *qs) {
+    const __m128i bytes = _mm_loadu_si128((const __m128i *)qs);
+    const __m128i mask = _mm_set1_epi8(0x0F);
+    const __m128i low = _mm_and_si128(bytes, mask);
+    const __m128i high = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
+    return _mm256_sub_epi8(_mm256_set_m128i(high, low), _mm256_set1_epi8(8));
+}
+
+static inline __m256 dot_bytes(__m256i x, __m256i y) {
+    const __m256i products = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(products, _mm256_set1_epi16(1)));
+}
+
+static inline float horizontal_sum(__m256 v) {
+    __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
+    sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
+    return _mm_cvtss_f32(sum);
+}
+#endif
+
+float llama_dot_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *x, const llama_block_q8_0 *y) {
+#if defined(LLAMA_AVX2)
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t i = 0; i < blocks; i++) {
+        const __m256i qx = _mm256_loadu_si256((const __m256i *)x[i].qs);
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        const __m256 scale = _mm256_set1_ps(half_to_float(x[i].d) * half_to_float(y[i].d));
+        acc = _mm256_fmadd_ps(scale, dot_bytes(qx, qy), acc);
+    }
+    return horizontal_sum(acc);
+#else
+    float sum = 0;
+    for (size_t i = 0; i < blocks; i++) {
+        int32_t dot = 0;
+        for (int j = 0; j < LLAMA_QK; j++) dot += (int32_t)x[i].qs[j] * (int32_t)y[i].qs[j];
+        sum += (float)dot * half_to_float(x[i].d) * half_to_float(y[i].d);
+    }
+    return sum;
+#endif
+}
+
+float llama_dot_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *x, const llama_block_q8_0 *y) {
+#if defined(LLAMA_AVX2)
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t i = 0; i < blocks; i++) {
+        const __m256i qx = unpack_q4_0(x[i].qs);
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        const __m256 scale = _mm256_set1_ps(half_to_float(x[i].d) * half_to_float(y[i].d));
+        acc = _mm256_fmadd_ps(scale, dot_bytes(qx, qy), acc);
+    }
+    return horizontal_sum(acc);
+#else
+    float sum = 0;
+    for (size_t i = 0; i < blocks; i++) {
+        int32_t dot = 0;
+        for (int j = 0; j < LLAMA_QK / 2; j++) {
+            dot += ((int32_t)(x[i].qs[j] & 0x0F) - 8) * (int32_t)y[i].qs[j];
+            dot += ((int32_t)(x[i].qs[j] >> 4) - 8) * (int32_t)y[i].qs[j + LLAMA_QK / 2];
+        }
+        sum += (float)dot * half_to_float(x[i].d) * half_to_float(y[i].d);
+    }
+    return sum;
+#endif
+}
+
+void llama_dot4_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *x, size_t row_stride,
+                          const llama_block_q8_0 *y, float *out) {
+#if defined(LLAMA_AVX2)
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (size_t i = 0; i < blocks; i++) {
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        const float dy = half_to_float(y[i].d);
+        for (int r = 0; r < 4; r++) {
+            const llama_block_q8_0 *block = x + r * row_stride + i;
+            const __m256i qx = _mm256_loadu_si256((const __m256i *)block->qs);
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(block->d) * dy), dot_bytes(qx, qy), acc[r]);
+        }
+    }
+    for (int r = 0; r < 4; r++) out[r] = horizontal_sum(acc[r]);
+#else
+    for (int r = 0; r < 4; r++) out[r] = llama_dot_q8_0_q8_0(blocks, x + r * row_stride, y);
+#endif
+}
+
+void llama_dot4_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *x, size_t row_stride,
+                          const llama_block_q8_0 *y, float *out) {
+#if defined(LLAMA_AVX2)
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (size_t i = 0; i < blocks; i++) {
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        const float dy = half_to_float(y[i].d);
+        for (int r = 0; r < 4; r++) {
+            const llama_block_q4_0 *block = x + r * row_stride + i;
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(block->d) * dy), dot_bytes(unpack_q4_0(block->qs), qy), acc[r]);
+        }
+    }
+    for (int r = 0; r < 4; r++) out[r] = horizontal_sum(acc[r]);
+#else
+    for (int r = 0; r < 4; r++) out[r] = llama_dot_q4_0_q8_0(blocks, x + r * row_stride, y);
+#endif
+}
+
+void llama_quantize_row_q8_0(const float *x, llama_block_q8_0 *y, size_t count) {
+    const size_t blocks = count / LLAMA_QK;
+    for (size_t i = 0; i < blocks; i++) {
+        float amax = 0.0f;
+        for (int j = 0; j < LLAMA_QK; j++) {
+            const float v = fabsf(x[i * LLAMA_QK + j]);
+            if (v > amax) amax = v;
+        }
+        const float d = amax / 127.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        y[i].d = float_to_half(d);
+        for (int j = 0; j < LLAMA_QK; j++) y[i].qs[j] = (int8_t)roundf(x[i * LLAMA_QK + j] * id);
+    }
+}
+
+void llama_quantize_row_q4_0(const float *x, llama_block_q4_0 *y, size_t count) {
+    const size_t blocks = count / LLAMA_QK;
+    for (size_t i = 0; i < blocks; i++) {
+        const float *block = x + i * LLAMA_QK;
+        float amax = 0.0f, max = 0.0f;
+        for (int j = 0; j < LLAMA_QK; j++) {
+            if (amax < fabsf(block[j])) { amax = fabsf(block[j]); max = block[j]; }
+        }
+        const float d = max / -8.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        y[i].d = float_to_half(d);
+        for (int j = 0; j < LLAMA_QK / 2; j++) {
+            const int8_t low = (int8_t)(block[j] * id + 8.5f), high = (int8_t)(block[j + LLAMA_QK / 2] * id + 8.5f);
+            y[i].qs[j] = (uint8_t)((low < 15 ? low : 15) | ((high < 15 ? high : 15) << 4));
+        }
+    }
+}
+
+void llama_dequantize_row_q8_0(const llama_block_q8_0 *x, float *y, size_t count) {
+    for (size_t i = 0; i < count / LLAMA_QK; i++) {
+        const float d = half_to_float(x[i].d);
+        for (int j = 0; j < LLAMA_QK; j++) y[i * LLAMA_QK + j] = d * (float)x[i].qs[j];
+    }
+}
+
+void llama_dequantize_row_q4_0(const llama_block_q4_0 *x, float *y, size_t count) {
+    for (size_t i = 0; i < count / LLAMA_QK; i++) {
+        const float d = half_to_float(x[i].d);
+        for (int j = 0; j < LLAMA_QK / 2; j++) {
+            y[i * LLAMA_QK + j] = d * (float)((int)(x[i].qs[j] & 0x0F) - 8);
+            y[i * LLAMA_QK + j + LLAMA_QK / 2] = d * (float)((int)(x[i].qs[j] >> 4) - 8);
+        }
+    }
+}
