@@ -109,7 +109,7 @@ extension SentencePieceTokenizer {
     {
         encodeBatch(count: texts.count, threadCount: threadCount) { index, scratch, ids in
             if addBOS, let bosId { ids.append(bosId) }
-            var utf8 = Array(texts[index].utf8)
+            let utf8 = Array(texts[index].utf8)
             utf8.withUnsafeBufferPointer { encodeIds($0, scratch: scratch, into: &ids) }
             if addEOS, let eosId { ids.append(eosId) }
         }

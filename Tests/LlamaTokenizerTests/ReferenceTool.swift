@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// Runs the real `sentencepiece` (Python) through `Python/spm_reference.py` to produce
+/// Runs the real `sentencepiece` (Python) through `scripts/spm_reference.py` to produce
 /// the outputs the Swift tokenizer must reproduce.
 enum ReferenceTool {
     /// The repository root, found from this file's location.
@@ -11,7 +11,7 @@ enum ReferenceTool {
     static let fixtures = repositoryRoot.appendingPathComponent("Tests/Fixtures/sentencepiece")
     /// Large corpora shared between worktrees (`<repo>/../shared/fixtures`).
     static let sharedFixtures = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
-    static let script = repositoryRoot.appendingPathComponent("Tests/LlamaTokenizerTests/Python/spm_reference.py")
+    static let script = repositoryRoot.appendingPathComponent("scripts/spm_reference.py")
 
     /// A committed fixture; fails the test when it is missing.
     static func fixture(_ name: String) throws -> URL {
