@@ -33,13 +33,12 @@ extension BPETrainer {
                 var buffer: [UInt8] = []
                 for index in stride(from: thread, to: corpus.count, by: threads) {
                     corpus[index].sentence.withUnsafeBufferPointer { normalizer.normalize($0, into: &buffer) }
-                    output[index] = metaMatcher.replacingAll(in: buffer, with: [0x09])
+                    output[index] = metaMatcher.replacingAll(in: buffer, with: [UInt8(BPETrainer.boundaryCharacter)])
                 }
             }
         }
         var frequencies = corpus.map(\.frequency)
-        // Empty results are removed by swapping in the last sentence, exactly as
-        // SentencePiece does (including not re-checking the swapped-in one).
+        // Empty results are removed by swapping in the last sentence, as SentencePiece does.
         var index = 0
         while index < normalized.count {
             if normalized[index].isEmpty {
@@ -47,8 +46,9 @@ extension BPETrainer {
                 frequencies.swapAt(index, frequencies.count - 1)
                 normalized.removeLast()
                 frequencies.removeLast()
+            } else {
+                index += 1
             }
-            index += 1
         }
 
         // Words (or sentences) as code points, with counts.

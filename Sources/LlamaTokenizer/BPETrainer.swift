@@ -3,7 +3,7 @@ import Foundation
 /// SentencePiece's BPE trainer, reimplemented to learn the same vocabulary in the same order.
 ///
 /// Follows `bpe::Trainer` (src/bpe_model_trainer.cc) and `TrainerInterface`
-/// (src/trainer_interface.cc): sentences are loaded (optionally sampled), normalized, cut
+/// (src/trainer_interface.cc) of sentencepiece 0.2.3: sentences are loaded (optionally sampled), normalized, cut
 /// at meta pieces, split into words at `▁`; characters are kept up to
 /// `characterCoverage`; then the most frequent adjacent pair is merged repeatedly
 /// (ties: fewer characters, then byte order), and the model is written as meta pieces,
@@ -18,8 +18,9 @@ public final class BPETrainer {
     static let spaceCharacter: UInt32 = 0x2581
     /// Stands for characters outside the kept alphabet during training (U+2585).
     static let unknownCharacter: UInt32 = 0x2585
-    /// Marks a cut where a meta piece was (a tab, never part of a piece).
-    static let boundaryCharacter: UInt32 = 0x09
+    /// Marks a cut where a meta piece was (U+001F in sentencepiece 0.2.3, which used a tab
+    /// before); never part of a piece.
+    static let boundaryCharacter: UInt32 = 0x1F
 
     /// Validates the options like SentencePiece's `VerifySpec` and `InitMetaPieces`.
     ///

@@ -1,60 +1,111 @@
-/// The merge loop of SentencePiece's BPE trainer (src/bpe_model_trainer.cc `Train`).
+import Foundation
+
+/// The merge loop of SentencePiece's BPE trainer (`bpe::Trainer::Train` in
+/// src/bpe_model_trainer.cc of sentencepiece 0.2.3, the version the tests compare with).
 ///
-/// Symbols are characters or pairs of symbols. Each pair symbol knows the positions
-/// `(word, left index, right index)` where it occurs; its frequency is recomputed lazily
-/// after neighbouring merges invalidate it. Only "active" symbols are scanned for the best
-/// pair: every 100 pieces the active set is rebuilt from the most frequent symbols
-/// (at least 1000, or 5% of all symbols), and new pairs join it as they appear.
+/// Symbols are characters or pairs of symbols; each pair symbol records the positions
+/// `(word, left index, right index)` where it was formed and keeps an exact frequency,
+/// updated as merges remove and create neighbours. A priority queue holds
+/// `(frequency, symbol)` entries; outdated entries are skipped when they reach the top.
 ///
-/// Tie rules, as in SentencePiece: the best symbol has the highest frequency, then the
-/// fewest characters, then the smallest UTF-8 byte string; a piece already produced along
-/// another merge path is dropped. Where SentencePiece's choice depends on hash-table order
-/// (which of several equally frequent symbols at the cut-off enter the active set), this
-/// implementation admits all of them.
+/// Tie rules, as in SentencePiece: highest frequency, then fewest characters, then the
+/// smallest UTF-8 byte string (then, where SentencePiece's heap order decides between two
+/// symbols with the same text, the older symbol). A piece already produced along another
+/// merge path is dropped. Frequencies use wrapping unsigned arithmetic like the original.
 struct PairMerger {
+    /// A place where a pair symbol was formed.
+    private struct Position {
+        var word: Int32
+        var left: Int32
+        var right: Int32
+    }
+
+    /// A queue entry: the symbol and its frequency when pushed.
+    private struct QueueEntry {
+        var frequency: UInt64
+        var symbol: Int32
+    }
+
     /// Symbol ids of each word; -1 where a symbol was merged into its left neighbour.
     private var words: [[Int32]]
     /// Frequency of each word.
-    private let wordFrequencies: [Int64]
+    private let wordFrequencies: [UInt64]
     private let options: BPETrainerOptions
-    /// Required characters and their counts (frequency of a character symbol).
-    private let characterCounts: [UInt32: Int64]
 
     // Symbol storage, indexed by symbol id.
     private var leftOf: [Int32] = []
     private var rightOf: [Int32] = []
     private var charactersOf: [[UInt32]] = []
     private var isUnknown: [Bool] = []
-    private var frequencyOf: [Int64] = []
-    private var positionsOf: [[UInt64]] = []
-    private var positionsSorted: [Bool] = []
-    private var inCache: [Bool] = []
+    private var frequencyOf: [UInt64] = []
+    private var positionsOf: [[Position]] = []
     private var isActive: [Bool] = []
+    private var isPending: [Bool] = []
+    private var needsRecomputation: [Bool] = []
 
-    /// `symbols_cache_`: characters and pairs that currently exist.
+    /// `symbols_cache_` for characters and for pairs (keyed `left << 32 | right`).
     private var characterCache: [UInt32: Int32] = [:]
     private var pairCache: [UInt64: Int32] = [:]
     /// Pairs known to form an invalid piece (the check is a pure function of the pair).
     private var invalidPairs: Set<UInt64> = []
-    private var cachedCount = 0
-    private var activeList: [Int32] = []
+    private var pending: [Int32] = []
+    private var queue: [QueueEntry] = []
 
     init(words: [(characters: [UInt32], frequency: Int64)], requiredCharacters: [(character: UInt32, count: Int64)],
          options: BPETrainerOptions)
     {
         self.options = options
-        wordFrequencies = words.map(\.frequency)
-        var counts: [UInt32: Int64] = [:]
-        for entry in requiredCharacters { counts[entry.character] = entry.count }
-        characterCounts = counts
+        wordFrequencies = words.map { UInt64(bitPattern: $0.frequency) }
         self.words = []
-        self.words.reserveCapacity(words.count)
-        for word in words {
-            self.words.append(word.characters.map { characterSymbol($0) })
+        // Character symbols: the alphabet, the unknown character and the boundary character.
+        for entry in requiredCharacters {
+            _ = characterSymbol(entry.character, frequency: entry.count > 0 ? UInt64(entry.count) : 1)
         }
-        for (wordIndex, word) in self.words.enumerated() where word.count > 1 {
-            for index in 1..<word.count { addPair(word: wordIndex, left: index - 1, right: index) }
+        _ = characterSymbol(BPETrainer.unknownCharacter, frequency: 1)
+        _ = characterSymbol(BPETrainer.boundaryCharacter, frequency: 1)
+        let characterIds = characterCache
+        self.words = words.map { word in word.characters.map { characterIds[$0] ?? -1 } }
+        collectInitialPairs()
+    }
+
+    /// Counts all adjacent pairs, in parallel over contiguous ranges of words, then creates
+    /// their symbols in range order so that positions stay in word order.
+    private mutating func collectInitialPairs() {
+        let workers = max(1, min(options.numThreads, words.count))
+        var partial = [[UInt64: (frequency: UInt64, positions: [Position])]](repeating: [:], count: workers)
+        let words = self.words, frequencies = wordFrequencies, unknown = isUnknown
+        partial.withUnsafeMutableBufferPointer { tables in
+            let tables = tables
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var table: [UInt64: (frequency: UInt64, positions: [Position])] = [:]
+                let begin = words.count * worker / workers, end = words.count * (worker + 1) / workers
+                for word in begin..<end {
+                    let symbols = words[word]
+                    if symbols.count < 2 { continue }
+                    for index in 1..<symbols.count {
+                        let left = symbols[index - 1], right = symbols[index]
+                        if left < 0 || right < 0 || unknown[Int(left)] || unknown[Int(right)] { continue }
+                        let key = UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))
+                        table[key, default: (0, [])].frequency &+= frequencies[word]
+                        table[key, default: (0, [])].positions.append(Position(word: Int32(word), left: Int32(index - 1), right: Int32(index)))
+                    }
+                }
+                tables[worker] = table
+            }
         }
+        // Symbol ids in a deterministic order (by pair key) within each range.
+        for table in partial {
+            for key in table.keys.sorted() {
+                guard let stats = table[key],
+                      let symbol = pairSymbol(Int32(truncatingIfNeeded: key >> 32), Int32(truncatingIfNeeded: key & 0xFFFF_FFFF))
+                else { continue }
+                let index = Int(symbol)
+                frequencyOf[index] &+= stats.frequency
+                positionsOf[index].append(contentsOf: stats.positions)
+                markPending(symbol)
+            }
+        }
+        flushPending()
     }
 
     /// Runs merges until `targetCount` pieces are found or no pair is left; returns the
@@ -63,37 +114,22 @@ struct PairMerger {
         var pieces: [[UInt32]] = []
         var produced = Set<[UInt32]>()
         while pieces.count < targetCount {
-            if pieces.count % 100 == 0 { updateActiveSymbols() }
-            guard let best = bestActiveSymbol() else { break }
-            let characters = charactersOf[Int(best)]
-            if !produced.insert(characters).inserted {
+            guard let best = popBest() else { break }
+            let index = Int(best)
+            if !produced.insert(charactersOf[index]).inserted {
                 retire(best)
                 continue
             }
-            pieces.append(characters)
-            sortPositions(of: best)
-            let positions = positionsOf[Int(best)]
-            for encoded in positions {
-                let word = Int(encoded >> 32), left = Int((encoded >> 16) & 0xFFFF), right = Int(encoded & 0xFFFF)
-                if words[word][left] < 0 { continue }  // consumed by an overlapping merge of the same pair
-                if words[word][right] < 0 { continue }
-                let next = nextIndex(word: word, after: right)
-                let previous = previousIndex(word: word, before: left)
-                resetFrequency(word: word, left: previous, right: left, best: best)
-                resetFrequency(word: word, left: right, right: next, best: best)
-                words[word][left] = best
-                words[word][right] = -1
-                addPair(word: word, left: previous, right: left)
-                addPair(word: word, left: left, right: next)
-            }
-            retire(best)
+            pieces.append(charactersOf[index])
+            accept(best)
+            flushPending()
         }
         return pieces
     }
 
     // MARK: Symbols
 
-    private mutating func newSymbol(left: Int32, right: Int32, characters: [UInt32], unknown: Bool, frequency: Int64) -> Int32 {
+    private mutating func newSymbol(left: Int32, right: Int32, characters: [UInt32], unknown: Bool, frequency: UInt64) -> Int32 {
         let id = Int32(leftOf.count)
         leftOf.append(left)
         rightOf.append(right)
@@ -101,18 +137,17 @@ struct PairMerger {
         isUnknown.append(unknown)
         frequencyOf.append(frequency)
         positionsOf.append([])
-        positionsSorted.append(true)
-        inCache.append(true)
-        isActive.append(false)
-        cachedCount += 1
+        isActive.append(true)
+        isPending.append(false)
+        needsRecomputation.append(true)
         return id
     }
 
     /// SentencePiece `GetCharSymbol`.
-    private mutating func characterSymbol(_ character: UInt32) -> Int32 {
+    private mutating func characterSymbol(_ character: UInt32, frequency: UInt64) -> Int32 {
         if let id = characterCache[character] { return id }
         let id = newSymbol(left: -1, right: -1, characters: [character], unknown: character == BPETrainer.unknownCharacter,
-                           frequency: characterCounts[character] ?? 1)
+                           frequency: frequency)
         characterCache[character] = id
         return id
     }
@@ -134,68 +169,51 @@ struct PairMerger {
         return id
     }
 
-    /// Removes a chosen (or duplicate) symbol from the cache and the active set.
+    /// Removes a chosen or duplicate symbol from the cache and deactivates it.
     private mutating func retire(_ symbol: Int32) {
         let index = Int(symbol)
-        if inCache[index] {
-            inCache[index] = false
-            cachedCount -= 1
-            pairCache[UInt64(UInt32(leftOf[index])) << 32 | UInt64(UInt32(rightOf[index]))] = nil
-        }
+        pairCache[UInt64(UInt32(leftOf[index])) << 32 | UInt64(UInt32(rightOf[index]))] = nil
         isActive[index] = false
+        positionsOf[index] = []
     }
 
-    // MARK: Positions and frequencies
+    // MARK: Merging
 
-    private mutating func sortPositions(of symbol: Int32) {
-        let index = Int(symbol)
-        if !positionsSorted[index] {
-            positionsOf[index].sort()
-            // A set in SentencePiece: drop repeated positions.
-            var unique: [UInt64] = []
-            unique.reserveCapacity(positionsOf[index].count)
-            for position in positionsOf[index] where unique.last != position { unique.append(position) }
-            positionsOf[index] = unique
-            positionsSorted[index] = true
-        }
-    }
-
-    /// SentencePiece `ComputeFreq`: when the frequency was reset, drop positions that no
-    /// longer hold this pair and sum the frequencies of the words at the others.
-    private mutating func computeFrequency(_ symbol: Int32) {
-        let index = Int(symbol)
-        if frequencyOf[index] > 0 { return }
-        sortPositions(of: symbol)
+    /// SentencePiece `AcceptSymbol`: merges `best` at each of its positions that still
+    /// holds its two parts, updating the neighbouring pairs.
+    private mutating func accept(_ best: Int32) {
+        let index = Int(best)
         let left = leftOf[index], right = rightOf[index]
-        var frequency: Int64 = 0
-        var kept: [UInt64] = []
-        kept.reserveCapacity(positionsOf[index].count)
-        for encoded in positionsOf[index] {
-            let word = Int(encoded >> 32), leftIndex = Int((encoded >> 16) & 0xFFFF), rightIndex = Int(encoded & 0xFFFF)
-            if words[word][leftIndex] == left && words[word][rightIndex] == right {
-                kept.append(encoded)
-                frequency += wordFrequencies[word]
-            }
+        let positions = positionsOf[index]
+        for position in positions {
+            let word = Int(position.word), leftIndex = Int(position.left), rightIndex = Int(position.right)
+            if words[word][leftIndex] != left || words[word][rightIndex] != right { continue }
+            let next = nextIndex(word: word, after: rightIndex)
+            let previous = previousIndex(word: word, before: leftIndex)
+            resetFrequency(word: word, left: previous, right: leftIndex, best: best)
+            resetFrequency(word: word, left: rightIndex, right: next, best: best)
+            words[word][leftIndex] = best
+            words[word][rightIndex] = -1
+            addPair(word: word, left: previous, right: leftIndex)
+            addPair(word: word, left: leftIndex, right: next)
         }
-        positionsOf[index] = kept
-        frequencyOf[index] = frequency
+        retire(best)
     }
 
     private func nextIndex(word: Int, after index: Int) -> Int {
-        let symbols = words[word]
+        let count = words[word].count
         var position = index + 1
-        while position < symbols.count {
-            if symbols[position] >= 0 { return position }
+        while position < count {
+            if words[word][position] >= 0 { return position }
             position += 1
         }
         return -1
     }
 
     private func previousIndex(word: Int, before index: Int) -> Int {
-        let symbols = words[word]
         var position = index - 1
         while position >= 0 {
-            if symbols[position] >= 0 { return position }
+            if words[word][position] >= 0 { return position }
             position -= 1
         }
         return -1
@@ -206,87 +224,108 @@ struct PairMerger {
         if left < 0 || right < 0 { return }
         guard let symbol = pairSymbol(words[word][left], words[word][right]) else { return }
         let index = Int(symbol)
-        if !isActive[index] {
-            isActive[index] = true
-            activeList.append(symbol)
-        }
-        let encoded = UInt64(word) << 32 | UInt64(left) << 16 | UInt64(right)
-        if let last = positionsOf[index].last, last >= encoded { positionsSorted[index] = false }
-        positionsOf[index].append(encoded)
+        positionsOf[index].append(Position(word: Int32(word), left: Int32(left), right: Int32(right)))
+        frequencyOf[index] &+= wordFrequencies[word]
+        markPending(symbol)
     }
 
     /// SentencePiece `ResetFreq`.
     private mutating func resetFrequency(word: Int, left: Int, right: Int, best: Int32) {
         if left < 0 || right < 0 { return }
         if let symbol = pairSymbol(words[word][left], words[word][right]), symbol != best {
-            frequencyOf[Int(symbol)] = 0
+            frequencyOf[Int(symbol)] &-= wordFrequencies[word]
+            needsRecomputation[Int(symbol)] = true
         }
     }
 
-    // MARK: Active set
+    /// SentencePiece `ComputeFreq`: a symbol whose frequency fell to zero drops its positions.
+    private mutating func computeFrequency(_ symbol: Int32) {
+        let index = Int(symbol)
+        if !needsRecomputation[index] { return }
+        if frequencyOf[index] == 0 { positionsOf[index] = [] }
+        needsRecomputation[index] = false
+    }
 
-    /// SentencePiece `UpdateActiveSymbols`: recompute all pair frequencies and keep the
-    /// most frequent max(1000, 5% of all symbols) as the active set.
-    private mutating func updateActiveSymbols() {
-        var candidates: [Int32] = []
-        for index in 0..<leftOf.count where inCache[index] && leftOf[index] >= 0 {
-            computeFrequency(Int32(index))
-            candidates.append(Int32(index))
-        }
-        let size = min(max(1000, Int(Float(cachedCount) * 0.05)), candidates.count)
-        for symbol in activeList { isActive[Int(symbol)] = false }
-        activeList.removeAll(keepingCapacity: true)
-        if size == 0 { return }
-        // The frequency of the size-th most frequent symbol; every symbol at least that
-        // frequent becomes active.
-        var frequencies = candidates.map { frequencyOf[Int($0)] }
-        let threshold = Self.kthLargest(&frequencies, k: size)
-        for symbol in candidates where frequencyOf[Int(symbol)] >= threshold {
-            isActive[Int(symbol)] = true
-            activeList.append(symbol)
+    private mutating func markPending(_ symbol: Int32) {
+        if !isPending[Int(symbol)] {
+            isPending[Int(symbol)] = true
+            pending.append(symbol)
         }
     }
 
-    /// The k-th largest value (1-based) of `values` (which is reordered), by quickselect.
-    static func kthLargest(_ values: inout [Int64], k: Int) -> Int64 {
-        var low = 0, high = values.count - 1
-        let target = k - 1
-        while low < high {
-            let pivot = values[(low + high) / 2]
-            var i = low, j = high
-            while i <= j {
-                while values[i] > pivot { i += 1 }
-                while values[j] < pivot { j -= 1 }
-                if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
+    /// Pushes the symbols that changed during the last merge.
+    private mutating func flushPending() {
+        for symbol in pending {
+            isPending[Int(symbol)] = false
+            if isActive[Int(symbol)] {
+                computeFrequency(symbol)
+                push(QueueEntry(frequency: frequencyOf[Int(symbol)], symbol: symbol))
             }
-            if target <= j { high = j } else if target >= i { low = i } else { return values[target] }
         }
-        return values[target]
+        pending.removeAll(keepingCapacity: true)
     }
 
-    /// The best active symbol, dropping inactive entries from the list on the way.
-    private mutating func bestActiveSymbol() -> Int32? {
-        var best: Int32 = -1
-        var write = 0
-        for read in 0..<activeList.count {
-            let symbol = activeList[read]
-            if !isActive[Int(symbol)] { continue }
-            activeList[write] = symbol
-            write += 1
-            computeFrequency(symbol)
-            if best < 0 || isBetter(symbol, than: best) { best = symbol }
+    // MARK: Priority queue
+
+    /// The best current symbol, skipping inactive and outdated entries.
+    private mutating func popBest() -> Int32? {
+        while let entry = queue.first {
+            let index = Int(entry.symbol)
+            if !isActive[index] {
+                pop()
+                continue
+            }
+            if needsRecomputation[index] {
+                pop()
+                computeFrequency(entry.symbol)
+                push(QueueEntry(frequency: frequencyOf[index], symbol: entry.symbol))
+                continue
+            }
+            if entry.frequency != frequencyOf[index] {
+                pop()
+                continue
+            }
+            pop()
+            return entry.symbol
         }
-        activeList.removeLast(activeList.count - write)
-        return best < 0 ? nil : best
+        return nil
     }
 
+    /// Whether `first` comes out of the queue before `second`.
     @inline(__always)
-    private func isBetter(_ candidate: Int32, than current: Int32) -> Bool {
-        let candidateFrequency = frequencyOf[Int(candidate)], currentFrequency = frequencyOf[Int(current)]
-        if candidateFrequency != currentFrequency { return candidateFrequency > currentFrequency }
-        let candidateCharacters = charactersOf[Int(candidate)], currentCharacters = charactersOf[Int(current)]
-        if candidateCharacters.count != currentCharacters.count { return candidateCharacters.count < currentCharacters.count }
-        if candidateCharacters != currentCharacters { return candidateCharacters.lexicographicallyPrecedes(currentCharacters) }
-        return candidate < current
+    private func precedes(_ first: QueueEntry, _ second: QueueEntry) -> Bool {
+        if first.frequency != second.frequency { return first.frequency > second.frequency }
+        let firstCharacters = charactersOf[Int(first.symbol)], secondCharacters = charactersOf[Int(second.symbol)]
+        if firstCharacters.count != secondCharacters.count { return firstCharacters.count < secondCharacters.count }
+        if firstCharacters != secondCharacters { return firstCharacters.lexicographicallyPrecedes(secondCharacters) }
+        return first.symbol < second.symbol
+    }
+
+    private mutating func push(_ entry: QueueEntry) {
+        queue.append(entry)
+        var child = queue.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            if !precedes(queue[child], queue[parent]) { break }
+            queue.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private mutating func pop() {
+        guard let last = queue.popLast() else { return }
+        if queue.isEmpty { return }
+        queue[0] = last
+        var parent = 0
+        let count = queue.count
+        while true {
+            let leftChild = 2 * parent + 1
+            if leftChild >= count { break }
+            var best = leftChild
+            if leftChild + 1 < count && precedes(queue[leftChild + 1], queue[leftChild]) { best = leftChild + 1 }
+            if !precedes(queue[best], queue[parent]) { break }
+            queue.swapAt(best, parent)
+            parent = best
+        }
     }
 }

@@ -11,7 +11,7 @@ enum PieceValidity {
     }
 
     /// Whether `characters` may be a piece:
-    /// - 1 to `maxSentencepieceLength` characters; no U+2585, NUL, tab, space or surrogate;
+    /// - 1 to `maxSentencepieceLength` characters; no U+2585, NUL, U+001F, space or surrogate;
     /// - `▁` only at the start (at the end with `treatWhitespaceAsSuffix`; anywhere but the
     ///   end without `splitByWhitespace`), unless the piece is all `▁` and
     ///   `allowWhitespaceOnlyPieces` is set;

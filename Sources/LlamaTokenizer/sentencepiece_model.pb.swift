@@ -104,56 +104,6 @@ public nonisolated struct Sentencepiece_TrainerSpec: SwiftProtobuf.ExtensibleMes
   /// Clears the value of `vocabSize`. Subsequent reads from it will return its default value.
   public mutating func clearVocabSize() {_uniqueStorage()._vocabSize = nil}
 
-  /// List of the languages this model can accept.
-  /// Since the model is language-agnostic, this field is used as a reference.
-  public var acceptLanguage: [String] {
-    get {_storage._acceptLanguage}
-    set {_uniqueStorage()._acceptLanguage = newValue}
-  }
-
-  /// Size of self-test samples, which are encoded in the model file.
-  public var selfTestSampleSize: Int32 {
-    get {_storage._selfTestSampleSize ?? 0}
-    set {_uniqueStorage()._selfTestSampleSize = newValue}
-  }
-  /// Returns true if `selfTestSampleSize` has been explicitly set.
-  public var hasSelfTestSampleSize: Bool {_storage._selfTestSampleSize != nil}
-  /// Clears the value of `selfTestSampleSize`. Subsequent reads from it will return its default value.
-  public mutating func clearSelfTestSampleSize() {_uniqueStorage()._selfTestSampleSize = nil}
-
-  /// Whether to use DP version of sentencepiece. Use it with TSV input format
-  /// (requires precomputed word tab counts to work).
-  public var enableDifferentialPrivacy: Bool {
-    get {_storage._enableDifferentialPrivacy ?? false}
-    set {_uniqueStorage()._enableDifferentialPrivacy = newValue}
-  }
-  /// Returns true if `enableDifferentialPrivacy` has been explicitly set.
-  public var hasEnableDifferentialPrivacy: Bool {_storage._enableDifferentialPrivacy != nil}
-  /// Clears the value of `enableDifferentialPrivacy`. Subsequent reads from it will return its default value.
-  public mutating func clearEnableDifferentialPrivacy() {_uniqueStorage()._enableDifferentialPrivacy = nil}
-
-  /// Set these parameters if you need DP version of sentencepiece.
-  /// std of noise to add.
-  public var differentialPrivacyNoiseLevel: Float {
-    get {_storage._differentialPrivacyNoiseLevel ?? 0}
-    set {_uniqueStorage()._differentialPrivacyNoiseLevel = newValue}
-  }
-  /// Returns true if `differentialPrivacyNoiseLevel` has been explicitly set.
-  public var hasDifferentialPrivacyNoiseLevel: Bool {_storage._differentialPrivacyNoiseLevel != nil}
-  /// Clears the value of `differentialPrivacyNoiseLevel`. Subsequent reads from it will return its default value.
-  public mutating func clearDifferentialPrivacyNoiseLevel() {_uniqueStorage()._differentialPrivacyNoiseLevel = nil}
-
-  /// Clipping threshold to apply after adding noise. All the words with
-  /// frequency less than this value are dropped.
-  public var differentialPrivacyClippingThreshold: UInt64 {
-    get {_storage._differentialPrivacyClippingThreshold ?? 0}
-    set {_uniqueStorage()._differentialPrivacyClippingThreshold = newValue}
-  }
-  /// Returns true if `differentialPrivacyClippingThreshold` has been explicitly set.
-  public var hasDifferentialPrivacyClippingThreshold: Bool {_storage._differentialPrivacyClippingThreshold != nil}
-  /// Clears the value of `differentialPrivacyClippingThreshold`. Subsequent reads from it will return its default value.
-  public mutating func clearDifferentialPrivacyClippingThreshold() {_uniqueStorage()._differentialPrivacyClippingThreshold = nil}
-
   ////////////////////////////////////////////////////////////////////
   /// Training parameters.
   ///
@@ -190,33 +140,6 @@ public nonisolated struct Sentencepiece_TrainerSpec: SwiftProtobuf.ExtensibleMes
   public var hasShuffleInputSentence: Bool {_storage._shuffleInputSentence != nil}
   /// Clears the value of `shuffleInputSentence`. Subsequent reads from it will return its default value.
   public mutating func clearShuffleInputSentence() {_uniqueStorage()._shuffleInputSentence = nil}
-
-  /// Maximum size of sentences to make seed sentence pieces.
-  /// Extended suffix array is constructed to extract frequent
-  /// sub-strings from the corpus. This uses 20N working space,
-  /// where N is the size of corpus.
-  ///
-  /// NOTE: This field was marked as deprecated in the .proto file.
-  public var miningSentenceSize: Int32 {
-    get {_storage._miningSentenceSize ?? 0}
-    set {_uniqueStorage()._miningSentenceSize = newValue}
-  }
-  /// Returns true if `miningSentenceSize` has been explicitly set.
-  public var hasMiningSentenceSize: Bool {_storage._miningSentenceSize != nil}
-  /// Clears the value of `miningSentenceSize`. Subsequent reads from it will return its default value.
-  public mutating func clearMiningSentenceSize() {_uniqueStorage()._miningSentenceSize = nil}
-
-  /// Maximum size of sentences to train sentence pieces.
-  ///
-  /// NOTE: This field was marked as deprecated in the .proto file.
-  public var trainingSentenceSize: Int32 {
-    get {_storage._trainingSentenceSize ?? 0}
-    set {_uniqueStorage()._trainingSentenceSize = newValue}
-  }
-  /// Returns true if `trainingSentenceSize` has been explicitly set.
-  public var hasTrainingSentenceSize: Bool {_storage._trainingSentenceSize != nil}
-  /// Clears the value of `trainingSentenceSize`. Subsequent reads from it will return its default value.
-  public mutating func clearTrainingSentenceSize() {_uniqueStorage()._trainingSentenceSize = nil}
 
   /// The size of seed sentencepieces.
   /// `seed_sentencepiece_size` must be larger than `vocab_size`.
@@ -363,10 +286,10 @@ public nonisolated struct Sentencepiece_TrainerSpec: SwiftProtobuf.ExtensibleMes
   public mutating func clearSplitDigits() {_uniqueStorage()._splitDigits = nil}
 
   /// Defines the pre-tokenization delimiter.
-  /// When specified, no pieces crossing this delimiter is not included
+  /// When specified, no pieces crossing this delimiter are included
   /// in the vocab. Then the delimiter string is virtually ignored
-  /// during the training. This field can allows constraints on the vocabulary
-  /// selection. Note that this field is available on unigram mode.
+  /// during the training. This field allows constraints on the vocabulary
+  /// selection. Note that this field is available on unigram and bpe modes.
   public var pretokenizationDelimiter: String {
     get {_storage._pretokenizationDelimiter ?? String()}
     set {_uniqueStorage()._pretokenizationDelimiter = newValue}
@@ -464,7 +387,7 @@ public nonisolated struct Sentencepiece_TrainerSpec: SwiftProtobuf.ExtensibleMes
   ////////////////////////////////////////////////////////////////////
   /// Reserved special meta tokens.
   /// * -1 is not used.
-  /// * unk_id must not be -1.
+  /// * unk_id must not be -1 unless byte_fallback is true.
   /// Id must starts with 0 and be contigous.
   public var unkID: Int32 {
     get {_storage._unkID ?? 0}
@@ -553,18 +476,6 @@ public nonisolated struct Sentencepiece_TrainerSpec: SwiftProtobuf.ExtensibleMes
   /// Clears the value of `unkSurface`. Subsequent reads from it will return its default value.
   public mutating func clearUnkSurface() {_uniqueStorage()._unkSurface = nil}
 
-  /// Increase bit depth to allow unigram model training on large
-  /// (>10M sentences) corpora. A Side-effect of enabling this flag
-  /// is increased memory usage.
-  public var trainExtremelyLargeCorpus: Bool {
-    get {_storage._trainExtremelyLargeCorpus ?? false}
-    set {_uniqueStorage()._trainExtremelyLargeCorpus = newValue}
-  }
-  /// Returns true if `trainExtremelyLargeCorpus` has been explicitly set.
-  public var hasTrainExtremelyLargeCorpus: Bool {_storage._trainExtremelyLargeCorpus != nil}
-  /// Clears the value of `trainExtremelyLargeCorpus`. Subsequent reads from it will return its default value.
-  public mutating func clearTrainExtremelyLargeCorpus() {_uniqueStorage()._trainExtremelyLargeCorpus = nil}
-
   /// Path to a seed sentencepieces file, with one tab-separated
   /// seed sentencepiece <tab> frequency per line.
   public var seedSentencepiecesFile: String {
@@ -576,9 +487,99 @@ public nonisolated struct Sentencepiece_TrainerSpec: SwiftProtobuf.ExtensibleMes
   /// Clears the value of `seedSentencepiecesFile`. Subsequent reads from it will return its default value.
   public mutating func clearSeedSentencepiecesFile() {_uniqueStorage()._seedSentencepiecesFile = nil}
 
+  /// Automatically determines the allocation between characters and subwords.
+  public var autoCharacterCoverage: Bool {
+    get {_storage._autoCharacterCoverage ?? false}
+    set {_uniqueStorage()._autoCharacterCoverage = newValue}
+  }
+  /// Returns true if `autoCharacterCoverage` has been explicitly set.
+  public var hasAutoCharacterCoverage: Bool {_storage._autoCharacterCoverage != nil}
+  /// Clears the value of `autoCharacterCoverage`. Subsequent reads from it will return its default value.
+  public mutating func clearAutoCharacterCoverage() {_uniqueStorage()._autoCharacterCoverage = nil}
+
+  ////////////////////////////////////////////////////////////////////
+  /// Deprecated parameters.
+  /// These parameters are deprecated and will be removed in the future.
+  ///
+  /// NOTE: This field was marked as deprecated in the .proto file.
+  public var acceptLanguage: [String] {
+    get {_storage._acceptLanguage}
+    set {_uniqueStorage()._acceptLanguage = newValue}
+  }
+
+  /// NOTE: This field was marked as deprecated in the .proto file.
+  public var selfTestSampleSize: Int32 {
+    get {_storage._selfTestSampleSize ?? 0}
+    set {_uniqueStorage()._selfTestSampleSize = newValue}
+  }
+  /// Returns true if `selfTestSampleSize` has been explicitly set.
+  public var hasSelfTestSampleSize: Bool {_storage._selfTestSampleSize != nil}
+  /// Clears the value of `selfTestSampleSize`. Subsequent reads from it will return its default value.
+  public mutating func clearSelfTestSampleSize() {_uniqueStorage()._selfTestSampleSize = nil}
+
+  /// NOTE: This field was marked as deprecated in the .proto file.
+  public var miningSentenceSize: Int32 {
+    get {_storage._miningSentenceSize ?? 0}
+    set {_uniqueStorage()._miningSentenceSize = newValue}
+  }
+  /// Returns true if `miningSentenceSize` has been explicitly set.
+  public var hasMiningSentenceSize: Bool {_storage._miningSentenceSize != nil}
+  /// Clears the value of `miningSentenceSize`. Subsequent reads from it will return its default value.
+  public mutating func clearMiningSentenceSize() {_uniqueStorage()._miningSentenceSize = nil}
+
+  /// NOTE: This field was marked as deprecated in the .proto file.
+  public var trainingSentenceSize: Int32 {
+    get {_storage._trainingSentenceSize ?? 0}
+    set {_uniqueStorage()._trainingSentenceSize = newValue}
+  }
+  /// Returns true if `trainingSentenceSize` has been explicitly set.
+  public var hasTrainingSentenceSize: Bool {_storage._trainingSentenceSize != nil}
+  /// Clears the value of `trainingSentenceSize`. Subsequent reads from it will return its default value.
+  public mutating func clearTrainingSentenceSize() {_uniqueStorage()._trainingSentenceSize = nil}
+
+  /// NOTE: This field was marked as deprecated in the .proto file.
+  public var trainExtremelyLargeCorpus: Bool {
+    get {_storage._trainExtremelyLargeCorpus ?? false}
+    set {_uniqueStorage()._trainExtremelyLargeCorpus = newValue}
+  }
+  /// Returns true if `trainExtremelyLargeCorpus` has been explicitly set.
+  public var hasTrainExtremelyLargeCorpus: Bool {_storage._trainExtremelyLargeCorpus != nil}
+  /// Clears the value of `trainExtremelyLargeCorpus`. Subsequent reads from it will return its default value.
+  public mutating func clearTrainExtremelyLargeCorpus() {_uniqueStorage()._trainExtremelyLargeCorpus = nil}
+
+  /// NOTE: This field was marked as deprecated in the .proto file.
+  public var enableDifferentialPrivacy: Bool {
+    get {_storage._enableDifferentialPrivacy ?? false}
+    set {_uniqueStorage()._enableDifferentialPrivacy = newValue}
+  }
+  /// Returns true if `enableDifferentialPrivacy` has been explicitly set.
+  public var hasEnableDifferentialPrivacy: Bool {_storage._enableDifferentialPrivacy != nil}
+  /// Clears the value of `enableDifferentialPrivacy`. Subsequent reads from it will return its default value.
+  public mutating func clearEnableDifferentialPrivacy() {_uniqueStorage()._enableDifferentialPrivacy = nil}
+
+  /// NOTE: This field was marked as deprecated in the .proto file.
+  public var differentialPrivacyNoiseLevel: Float {
+    get {_storage._differentialPrivacyNoiseLevel ?? 0}
+    set {_uniqueStorage()._differentialPrivacyNoiseLevel = newValue}
+  }
+  /// Returns true if `differentialPrivacyNoiseLevel` has been explicitly set.
+  public var hasDifferentialPrivacyNoiseLevel: Bool {_storage._differentialPrivacyNoiseLevel != nil}
+  /// Clears the value of `differentialPrivacyNoiseLevel`. Subsequent reads from it will return its default value.
+  public mutating func clearDifferentialPrivacyNoiseLevel() {_uniqueStorage()._differentialPrivacyNoiseLevel = nil}
+
+  /// NOTE: This field was marked as deprecated in the .proto file.
+  public var differentialPrivacyClippingThreshold: UInt64 {
+    get {_storage._differentialPrivacyClippingThreshold ?? 0}
+    set {_uniqueStorage()._differentialPrivacyClippingThreshold = newValue}
+  }
+  /// Returns true if `differentialPrivacyClippingThreshold` has been explicitly set.
+  public var hasDifferentialPrivacyClippingThreshold: Bool {_storage._differentialPrivacyClippingThreshold != nil}
+  /// Clears the value of `differentialPrivacyClippingThreshold`. Subsequent reads from it will return its default value.
+  public mutating func clearDifferentialPrivacyClippingThreshold() {_uniqueStorage()._differentialPrivacyClippingThreshold = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  /// Model type. only have UNIGRAM now.
+  /// Model type.
   public nonisolated enum ModelType: Int, SwiftProtobuf.Enum, Swift.CaseIterable {
 
     /// Unigram language model with dynamic algorithm
@@ -691,52 +692,6 @@ public nonisolated struct Sentencepiece_NormalizerSpec: SwiftProtobuf.Extensible
   fileprivate var _normalizationRuleTsv: String? = nil
 }
 
-/// Proto to store samples for self-testing.
-public nonisolated struct Sentencepiece_SelfTestData: SwiftProtobuf.ExtensibleMessage, Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var samples: [Sentencepiece_SelfTestData.Sample] = []
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public nonisolated struct Sample: Sendable {
-    // SwiftProtobuf.Message conformance is added in an extension below. See the
-    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-    // methods supported on all messages.
-
-    public var input: String {
-      get {_input ?? String()}
-      set {_input = newValue}
-    }
-    /// Returns true if `input` has been explicitly set.
-    public var hasInput: Bool {self._input != nil}
-    /// Clears the value of `input`. Subsequent reads from it will return its default value.
-    public mutating func clearInput() {self._input = nil}
-
-    public var expected: String {
-      get {_expected ?? String()}
-      set {_expected = newValue}
-    }
-    /// Returns true if `expected` has been explicitly set.
-    public var hasExpected: Bool {self._expected != nil}
-    /// Clears the value of `expected`. Subsequent reads from it will return its default value.
-    public mutating func clearExpected() {self._expected = nil}
-
-    public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-    public init() {}
-
-    fileprivate var _input: String? = nil
-    fileprivate var _expected: String? = nil
-  }
-
-  public init() {}
-
-  public var _protobuf_extensionFieldValues = SwiftProtobuf.ExtensionFieldValueSet()
-}
-
 /// ModelProto stores model parameters.
 /// SentencePieceProcessor is supposed to be self-contained.
 /// All settings/parameters which may change the behavior must be encoded
@@ -768,16 +723,6 @@ public nonisolated struct Sentencepiece_ModelProto: SwiftProtobuf.ExtensibleMess
   public var hasNormalizerSpec: Bool {self._normalizerSpec != nil}
   /// Clears the value of `normalizerSpec`. Subsequent reads from it will return its default value.
   public mutating func clearNormalizerSpec() {self._normalizerSpec = nil}
-
-  /// Stores sample input and its expected segmentation to verify the model.
-  public var selfTestData: Sentencepiece_SelfTestData {
-    get {_selfTestData ?? Sentencepiece_SelfTestData()}
-    set {_selfTestData = newValue}
-  }
-  /// Returns true if `selfTestData` has been explicitly set.
-  public var hasSelfTestData: Bool {self._selfTestData != nil}
-  /// Clears the value of `selfTestData`. Subsequent reads from it will return its default value.
-  public mutating func clearSelfTestData() {self._selfTestData = nil}
 
   /// Spec for text de-normalization.
   public var denormalizerSpec: Sentencepiece_NormalizerSpec {
@@ -866,7 +811,6 @@ public nonisolated struct Sentencepiece_ModelProto: SwiftProtobuf.ExtensibleMess
   public var _protobuf_extensionFieldValues = SwiftProtobuf.ExtensionFieldValueSet()
   fileprivate var _trainerSpec: Sentencepiece_TrainerSpec? = nil
   fileprivate var _normalizerSpec: Sentencepiece_NormalizerSpec? = nil
-  fileprivate var _selfTestData: Sentencepiece_SelfTestData? = nil
   fileprivate var _denormalizerSpec: Sentencepiece_NormalizerSpec? = nil
 }
 
@@ -876,7 +820,7 @@ fileprivate nonisolated let _protobuf_package = "sentencepiece"
 
 nonisolated extension Sentencepiece_TrainerSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TrainerSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}input\0\u{3}model_prefix\0\u{3}model_type\0\u{3}vocab_size\0\u{3}accept_language\0\u{3}self_test_sample_size\0\u{3}input_format\0\u{4}\u{3}character_coverage\0\u{3}input_sentence_size\0\u{3}mining_sentence_size\0\u{3}training_sentence_size\0\u{3}seed_sentencepiece_size\0\u{3}shrinking_factor\0\u{3}num_threads\0\u{3}num_sub_iterations\0\u{3}max_sentence_length\0\u{3}shuffle_input_sentence\0\u{3}max_sentencepiece_length\0\u{3}split_by_unicode_script\0\u{3}split_by_whitespace\0\u{3}split_by_number\0\u{3}treat_whitespace_as_suffix\0\u{3}split_digits\0\u{3}allow_whitespace_only_pieces\0\u{4}\u{4}control_symbols\0\u{3}user_defined_symbols\0\u{3}vocabulary_output_piece_score\0\u{3}hard_vocab_limit\0\u{3}use_all_vocab\0\u{3}byte_fallback\0\u{3}required_chars\0\u{4}\u{4}unk_id\0\u{3}bos_id\0\u{3}eos_id\0\u{3}pad_id\0\u{3}unk_surface\0\u{3}unk_piece\0\u{3}bos_piece\0\u{3}eos_piece\0\u{3}pad_piece\0\u{3}train_extremely_large_corpus\0\u{3}enable_differential_privacy\0\u{3}differential_privacy_noise_level\0\u{3}differential_privacy_clipping_threshold\0\u{3}pretokenization_delimiter\0\u{3}seed_sentencepieces_file\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}input\0\u{3}model_prefix\0\u{3}model_type\0\u{3}vocab_size\0\u{3}accept_language\0\u{3}self_test_sample_size\0\u{3}input_format\0\u{4}\u{3}character_coverage\0\u{3}input_sentence_size\0\u{3}mining_sentence_size\0\u{3}training_sentence_size\0\u{3}seed_sentencepiece_size\0\u{3}shrinking_factor\0\u{3}num_threads\0\u{3}num_sub_iterations\0\u{3}max_sentence_length\0\u{3}shuffle_input_sentence\0\u{3}max_sentencepiece_length\0\u{3}split_by_unicode_script\0\u{3}split_by_whitespace\0\u{3}split_by_number\0\u{3}treat_whitespace_as_suffix\0\u{3}split_digits\0\u{3}allow_whitespace_only_pieces\0\u{4}\u{4}control_symbols\0\u{3}user_defined_symbols\0\u{3}vocabulary_output_piece_score\0\u{3}hard_vocab_limit\0\u{3}use_all_vocab\0\u{3}byte_fallback\0\u{3}required_chars\0\u{4}\u{4}unk_id\0\u{3}bos_id\0\u{3}eos_id\0\u{3}pad_id\0\u{3}unk_surface\0\u{3}unk_piece\0\u{3}bos_piece\0\u{3}eos_piece\0\u{3}pad_piece\0\u{3}train_extremely_large_corpus\0\u{3}enable_differential_privacy\0\u{3}differential_privacy_noise_level\0\u{3}differential_privacy_clipping_threshold\0\u{3}pretokenization_delimiter\0\u{3}seed_sentencepieces_file\0\u{3}auto_character_coverage\0")
 
   fileprivate class _StorageClass {
     var _input: [String] = []
@@ -884,16 +828,9 @@ nonisolated extension Sentencepiece_TrainerSpec: SwiftProtobuf.Message, SwiftPro
     var _modelPrefix: String? = nil
     var _modelType: Sentencepiece_TrainerSpec.ModelType? = nil
     var _vocabSize: Int32? = nil
-    var _acceptLanguage: [String] = []
-    var _selfTestSampleSize: Int32? = nil
-    var _enableDifferentialPrivacy: Bool? = nil
-    var _differentialPrivacyNoiseLevel: Float? = nil
-    var _differentialPrivacyClippingThreshold: UInt64? = nil
     var _characterCoverage: Float? = nil
     var _inputSentenceSize: UInt64? = nil
     var _shuffleInputSentence: Bool? = nil
-    var _miningSentenceSize: Int32? = nil
-    var _trainingSentenceSize: Int32? = nil
     var _seedSentencepieceSize: Int32? = nil
     var _shrinkingFactor: Float? = nil
     var _maxSentenceLength: Int32? = nil
@@ -923,8 +860,16 @@ nonisolated extension Sentencepiece_TrainerSpec: SwiftProtobuf.Message, SwiftPro
     var _eosPiece: String? = nil
     var _padPiece: String? = nil
     var _unkSurface: String? = nil
-    var _trainExtremelyLargeCorpus: Bool? = nil
     var _seedSentencepiecesFile: String? = nil
+    var _autoCharacterCoverage: Bool? = nil
+    var _acceptLanguage: [String] = []
+    var _selfTestSampleSize: Int32? = nil
+    var _miningSentenceSize: Int32? = nil
+    var _trainingSentenceSize: Int32? = nil
+    var _trainExtremelyLargeCorpus: Bool? = nil
+    var _enableDifferentialPrivacy: Bool? = nil
+    var _differentialPrivacyNoiseLevel: Float? = nil
+    var _differentialPrivacyClippingThreshold: UInt64? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -940,16 +885,9 @@ nonisolated extension Sentencepiece_TrainerSpec: SwiftProtobuf.Message, SwiftPro
       _modelPrefix = source._modelPrefix
       _modelType = source._modelType
       _vocabSize = source._vocabSize
-      _acceptLanguage = source._acceptLanguage
-      _selfTestSampleSize = source._selfTestSampleSize
-      _enableDifferentialPrivacy = source._enableDifferentialPrivacy
-      _differentialPrivacyNoiseLevel = source._differentialPrivacyNoiseLevel
-      _differentialPrivacyClippingThreshold = source._differentialPrivacyClippingThreshold
       _characterCoverage = source._characterCoverage
       _inputSentenceSize = source._inputSentenceSize
       _shuffleInputSentence = source._shuffleInputSentence
-      _miningSentenceSize = source._miningSentenceSize
-      _trainingSentenceSize = source._trainingSentenceSize
       _seedSentencepieceSize = source._seedSentencepieceSize
       _shrinkingFactor = source._shrinkingFactor
       _maxSentenceLength = source._maxSentenceLength
@@ -979,8 +917,16 @@ nonisolated extension Sentencepiece_TrainerSpec: SwiftProtobuf.Message, SwiftPro
       _eosPiece = source._eosPiece
       _padPiece = source._padPiece
       _unkSurface = source._unkSurface
-      _trainExtremelyLargeCorpus = source._trainExtremelyLargeCorpus
       _seedSentencepiecesFile = source._seedSentencepiecesFile
+      _autoCharacterCoverage = source._autoCharacterCoverage
+      _acceptLanguage = source._acceptLanguage
+      _selfTestSampleSize = source._selfTestSampleSize
+      _miningSentenceSize = source._miningSentenceSize
+      _trainingSentenceSize = source._trainingSentenceSize
+      _trainExtremelyLargeCorpus = source._trainExtremelyLargeCorpus
+      _enableDifferentialPrivacy = source._enableDifferentialPrivacy
+      _differentialPrivacyNoiseLevel = source._differentialPrivacyNoiseLevel
+      _differentialPrivacyClippingThreshold = source._differentialPrivacyClippingThreshold
     }
   }
 
@@ -1050,6 +996,7 @@ nonisolated extension Sentencepiece_TrainerSpec: SwiftProtobuf.Message, SwiftPro
         case 52: try { try decoder.decodeSingularUInt64Field(value: &_storage._differentialPrivacyClippingThreshold) }()
         case 53: try { try decoder.decodeSingularStringField(value: &_storage._pretokenizationDelimiter) }()
         case 54: try { try decoder.decodeSingularStringField(value: &_storage._seedSentencepiecesFile) }()
+        case 55: try { try decoder.decodeSingularBoolField(value: &_storage._autoCharacterCoverage) }()
         case 200..<536870912:
           try { try decoder.decodeExtensionField(values: &_protobuf_extensionFieldValues, messageType: Sentencepiece_TrainerSpec.self, fieldNumber: fieldNumber) }()
         default: break
@@ -1202,6 +1149,9 @@ nonisolated extension Sentencepiece_TrainerSpec: SwiftProtobuf.Message, SwiftPro
       try { if let v = _storage._seedSentencepiecesFile {
         try visitor.visitSingularStringField(value: v, fieldNumber: 54)
       } }()
+      try { if let v = _storage._autoCharacterCoverage {
+        try visitor.visitSingularBoolField(value: v, fieldNumber: 55)
+      } }()
       try visitor.visitExtensionFields(fields: _protobuf_extensionFieldValues, start: 200, end: 536870912)
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -1217,16 +1167,9 @@ nonisolated extension Sentencepiece_TrainerSpec: SwiftProtobuf.Message, SwiftPro
         if _storage._modelPrefix != rhs_storage._modelPrefix {return false}
         if _storage._modelType != rhs_storage._modelType {return false}
         if _storage._vocabSize != rhs_storage._vocabSize {return false}
-        if _storage._acceptLanguage != rhs_storage._acceptLanguage {return false}
-        if _storage._selfTestSampleSize != rhs_storage._selfTestSampleSize {return false}
-        if _storage._enableDifferentialPrivacy != rhs_storage._enableDifferentialPrivacy {return false}
-        if _storage._differentialPrivacyNoiseLevel != rhs_storage._differentialPrivacyNoiseLevel {return false}
-        if _storage._differentialPrivacyClippingThreshold != rhs_storage._differentialPrivacyClippingThreshold {return false}
         if _storage._characterCoverage != rhs_storage._characterCoverage {return false}
         if _storage._inputSentenceSize != rhs_storage._inputSentenceSize {return false}
         if _storage._shuffleInputSentence != rhs_storage._shuffleInputSentence {return false}
-        if _storage._miningSentenceSize != rhs_storage._miningSentenceSize {return false}
-        if _storage._trainingSentenceSize != rhs_storage._trainingSentenceSize {return false}
         if _storage._seedSentencepieceSize != rhs_storage._seedSentencepieceSize {return false}
         if _storage._shrinkingFactor != rhs_storage._shrinkingFactor {return false}
         if _storage._maxSentenceLength != rhs_storage._maxSentenceLength {return false}
@@ -1256,8 +1199,16 @@ nonisolated extension Sentencepiece_TrainerSpec: SwiftProtobuf.Message, SwiftPro
         if _storage._eosPiece != rhs_storage._eosPiece {return false}
         if _storage._padPiece != rhs_storage._padPiece {return false}
         if _storage._unkSurface != rhs_storage._unkSurface {return false}
-        if _storage._trainExtremelyLargeCorpus != rhs_storage._trainExtremelyLargeCorpus {return false}
         if _storage._seedSentencepiecesFile != rhs_storage._seedSentencepiecesFile {return false}
+        if _storage._autoCharacterCoverage != rhs_storage._autoCharacterCoverage {return false}
+        if _storage._acceptLanguage != rhs_storage._acceptLanguage {return false}
+        if _storage._selfTestSampleSize != rhs_storage._selfTestSampleSize {return false}
+        if _storage._miningSentenceSize != rhs_storage._miningSentenceSize {return false}
+        if _storage._trainingSentenceSize != rhs_storage._trainingSentenceSize {return false}
+        if _storage._trainExtremelyLargeCorpus != rhs_storage._trainExtremelyLargeCorpus {return false}
+        if _storage._enableDifferentialPrivacy != rhs_storage._enableDifferentialPrivacy {return false}
+        if _storage._differentialPrivacyNoiseLevel != rhs_storage._differentialPrivacyNoiseLevel {return false}
+        if _storage._differentialPrivacyClippingThreshold != rhs_storage._differentialPrivacyClippingThreshold {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1340,94 +1291,15 @@ nonisolated extension Sentencepiece_NormalizerSpec: SwiftProtobuf.Message, Swift
   }
 }
 
-nonisolated extension Sentencepiece_SelfTestData: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".SelfTestData"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}samples\0")
-
-  public var isInitialized: Bool {
-    if !_protobuf_extensionFieldValues.isInitialized {return false}
-    return true
-  }
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.samples) }()
-      case 200..<536870912:
-        try { try decoder.decodeExtensionField(values: &_protobuf_extensionFieldValues, messageType: Sentencepiece_SelfTestData.self, fieldNumber: fieldNumber) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.samples.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.samples, fieldNumber: 1)
-    }
-    try visitor.visitExtensionFields(fields: _protobuf_extensionFieldValues, start: 200, end: 536870912)
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Sentencepiece_SelfTestData, rhs: Sentencepiece_SelfTestData) -> Bool {
-    if lhs.samples != rhs.samples {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    if lhs._protobuf_extensionFieldValues != rhs._protobuf_extensionFieldValues {return false}
-    return true
-  }
-}
-
-nonisolated extension Sentencepiece_SelfTestData.Sample: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = Sentencepiece_SelfTestData.protoMessageName + ".Sample"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}input\0\u{1}expected\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self._input) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self._expected) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._input {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
-    } }()
-    try { if let v = self._expected {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
-    } }()
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Sentencepiece_SelfTestData.Sample, rhs: Sentencepiece_SelfTestData.Sample) -> Bool {
-    if lhs._input != rhs._input {return false}
-    if lhs._expected != rhs._expected {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
 nonisolated extension Sentencepiece_ModelProto: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelProto"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}pieces\0\u{3}trainer_spec\0\u{3}normalizer_spec\0\u{3}self_test_data\0\u{3}denormalizer_spec\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}pieces\0\u{3}trainer_spec\0\u{3}normalizer_spec\0\u{4}\u{2}denormalizer_spec\0\u{c}\u{4}\u{1}")
 
   public var isInitialized: Bool {
     if !_protobuf_extensionFieldValues.isInitialized {return false}
     if !SwiftProtobuf.Internal.areAllInitialized(self.pieces) {return false}
     if let v = self._trainerSpec, !v.isInitialized {return false}
     if let v = self._normalizerSpec, !v.isInitialized {return false}
-    if let v = self._selfTestData, !v.isInitialized {return false}
     if let v = self._denormalizerSpec, !v.isInitialized {return false}
     return true
   }
@@ -1441,7 +1313,6 @@ nonisolated extension Sentencepiece_ModelProto: SwiftProtobuf.Message, SwiftProt
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.pieces) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._trainerSpec) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._normalizerSpec) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._selfTestData) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._denormalizerSpec) }()
       case 200..<536870912:
         try { try decoder.decodeExtensionField(values: &_protobuf_extensionFieldValues, messageType: Sentencepiece_ModelProto.self, fieldNumber: fieldNumber) }()
@@ -1464,9 +1335,6 @@ nonisolated extension Sentencepiece_ModelProto: SwiftProtobuf.Message, SwiftProt
     try { if let v = self._normalizerSpec {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
-    try { if let v = self._selfTestData {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
     try { if let v = self._denormalizerSpec {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
@@ -1478,7 +1346,6 @@ nonisolated extension Sentencepiece_ModelProto: SwiftProtobuf.Message, SwiftProt
     if lhs.pieces != rhs.pieces {return false}
     if lhs._trainerSpec != rhs._trainerSpec {return false}
     if lhs._normalizerSpec != rhs._normalizerSpec {return false}
-    if lhs._selfTestData != rhs._selfTestData {return false}
     if lhs._denormalizerSpec != rhs._denormalizerSpec {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     if lhs._protobuf_extensionFieldValues != rhs._protobuf_extensionFieldValues {return false}

@@ -81,3 +81,56 @@ final class TrainingCrossCheckTests: XCTestCase {
             options: options, name: "devils dictionary 2000 byte fallback")
     }
 }
+
+extension TrainingCrossCheckTests {
+    /// 32000 pieces on kjv_verses.txt with LLaMA's options. To keep the debug test run short
+    /// the input is cut to its first 12000 lines (input_sentence_size without shuffling:
+    /// sentencepiece 0.2.3 samples with absl::BitGen, whose stream we do not reproduce).
+    func testKJV32000MatchesSentencePiece() throws {
+        var options = BPETrainerOptions()
+        options.vocabSize = 32000
+        options.byteFallback = true
+        options.splitDigits = true
+        options.normalizationRuleName = "identity"
+        options.removeExtraWhitespaces = false
+        options.allowWhitespaceOnlyPieces = true
+        options.inputSentenceSize = 12000
+        options.shuffleInputSentence = false
+        options.hardVocabLimit = false
+        try compareTraining(
+            corpus: ReferenceTool.sharedCorpus("kjv_verses.txt"),
+            spmOptions: ["vocab_size": 32000, "byte_fallback": true, "split_digits": true, "normalization_rule_name": "identity",
+                         "remove_extra_whitespaces": false, "allow_whitespace_only_pieces": true,
+                         "input_sentence_size": 12000, "shuffle_input_sentence": false, "hard_vocab_limit": false],
+            options: options, name: "kjv 32000, first 12000 lines")
+    }
+
+    /// Whole sentences (no whitespace split), whitespace as suffix, nfkc, first 3000 lines.
+    func testNoWhitespaceSplitMatchesSentencePiece() throws {
+        var options = BPETrainerOptions()
+        options.vocabSize = 1500
+        options.splitByWhitespace = false
+        options.treatWhitespaceAsSuffix = true
+        options.normalizationRuleName = "nfkc"
+        options.inputSentenceSize = 3000
+        options.shuffleInputSentence = false
+        try compareTraining(
+            corpus: ReferenceTool.sharedCorpus("botchan.txt"),
+            spmOptions: ["vocab_size": 1500, "split_by_whitespace": false, "treat_whitespace_as_suffix": true,
+                         "normalization_rule_name": "nfkc", "input_sentence_size": 3000, "shuffle_input_sentence": false],
+            options: options, name: "botchan no whitespace split")
+    }
+
+    /// The mixed corpus (CJK, emoji, malformed UTF-8) with full character coverage.
+    func testMixedCorpusMatchesSentencePiece() throws {
+        var options = BPETrainerOptions()
+        options.vocabSize = 600
+        options.characterCoverage = 1.0
+        options.byteFallback = true
+        options.hardVocabLimit = false
+        try compareTraining(
+            corpus: ReferenceTool.fixture("mixed_corpus.txt"),
+            spmOptions: ["vocab_size": 600, "character_coverage": 1.0, "byte_fallback": true, "hard_vocab_limit": false],
+            options: options, name: "mixed corpus")
+    }
+}
