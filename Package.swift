@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "LlamaCore", dependencies: ["CBLAS", "CLlamaKernels"], swiftSettings: swiftSettings),
         .target(name: "LlamaTokenizer",
                 dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                resources: [.copy("Resources/Charsmaps"), .copy("Resources/unicode_scripts.txt")],
                 swiftSettings: swiftSettings),
         .target(name: "LlamaModel", dependencies: ["LlamaCore", "CBLAS"], swiftSettings: swiftSettings),
         .target(name: "LlamaGeneration", dependencies: ["LlamaModel", "LlamaTokenizer"], swiftSettings: swiftSettings),

@@ -1,0 +1,195 @@
+import Foundation
+
+/// SentencePiece's BPE trainer, reimplemented to learn the same vocabulary in the same order.
+///
+/// Follows `bpe::Trainer` (src/bpe_model_trainer.cc) and `TrainerInterface`
+/// (src/trainer_interface.cc) of sentencepiece 0.2.3: sentences are loaded (optionally sampled), normalized, cut
+/// at meta pieces, split into words at `▁`; characters are kept up to
+/// `characterCoverage`; then the most frequent adjacent pair is merged repeatedly
+/// (ties: fewer characters, then byte order), and the model is written as meta pieces,
+/// merged pieces (score `-rank`) and finally the characters.
+public final class BPETrainer {
+    /// The options this trainer runs with.
+    public let options: BPETrainerOptions
+    /// Meta pieces by id: unk/bos/eos/pad, control, user-defined and byte pieces.
+    let metaPieces: [Int32: (piece: String, type: PieceType)]
+
+    /// The escaped space `▁` (U+2581).
+    static let spaceCharacter: UInt32 = 0x2581
+    /// Stands for characters outside the kept alphabet during training (U+2585).
+    static let unknownCharacter: UInt32 = 0x2585
+    /// Marks a cut where a meta piece was (U+001F in sentencepiece 0.2.3, which used a tab
+    /// before); never part of a piece.
+    static let boundaryCharacter: UInt32 = 0x1F
+
+    /// Validates the options like SentencePiece's `VerifySpec` and `InitMetaPieces`.
+    ///
+    /// - Throws: `TokenizerError.invalidTrainingOption` naming the option.
+    public init(options: BPETrainerOptions) throws {
+        func invalid(_ name: String, _ reason: String) -> TokenizerError { .invalidTrainingOption(name: name, reason: reason) }
+        guard options.vocabSize > 0 else { throw invalid("vocab_size", "must be positive, got \(options.vocabSize)") }
+        guard options.characterCoverage >= 0.98 && options.characterCoverage <= 1.0 else {
+            throw invalid("character_coverage", "must be in [0.98, 1], got \(options.characterCoverage)")
+        }
+        guard (1...512).contains(options.maxSentencepieceLength) else {
+            throw invalid("max_sentencepiece_length", "must be in [1, 512], got \(options.maxSentencepieceLength)")
+        }
+        guard options.maxSentenceLength >= 10 else { throw invalid("max_sentence_length", "must be at least 10") }
+        guard options.inputSentenceSize == 0 || options.inputSentenceSize > 100 else {
+            throw invalid("input_sentence_size", "must be 0 (all) or more than 100")
+        }
+        guard options.inputFormat == "text" || options.inputFormat == "tsv" else {
+            throw invalid("input_format", "must be text or tsv, got \(options.inputFormat)")
+        }
+        guard options.numThreads >= 1 else { throw invalid("num_threads", "must be at least 1") }
+        for (name, piece) in [("unk_piece", options.unkPiece), ("bos_piece", options.bosPiece),
+                              ("eos_piece", options.eosPiece), ("pad_piece", options.padPiece)] where piece.isEmpty {
+            throw invalid(name, "must not be empty")
+        }
+        guard options.normalizationRuleName == "identity" || NormalizationRules.names.contains(options.normalizationRuleName) else {
+            throw invalid("normalization_rule_name", "unknown rule \"\(options.normalizationRuleName)\"")
+        }
+        self.options = options
+
+        var meta: [Int32: (piece: String, type: PieceType)] = [:]
+        var hasUnknown = false
+        for (name, id, piece) in [("unk_id", options.unkId, options.unkPiece), ("bos_id", options.bosId, options.bosPiece),
+                                  ("eos_id", options.eosId, options.eosPiece), ("pad_id", options.padId, options.padPiece)] {
+            if id < 0 { continue }
+            if Int(id) >= options.vocabSize || meta[id] != nil || (hasUnknown && piece == options.unkPiece) {
+                throw invalid(name, "id \(id) is out of range or already taken")
+            }
+            if piece == options.unkPiece { hasUnknown = true }
+            meta[id] = (piece, piece == options.unkPiece ? .unknown : .control)
+        }
+        if !hasUnknown { throw invalid("unk_id", "\(options.unkPiece) must be defined") }
+        var seen = Set<String>()
+        var nextId: Int32 = 0
+        func insert(_ piece: String, _ type: PieceType, _ name: String) throws {
+            if !seen.insert(piece).inserted { throw invalid(name, "\(piece) is already defined") }
+            if piece == options.unkPiece { throw invalid(name, "\(piece) must not be defined as a control or user-defined symbol") }
+            if piece == options.bosPiece && options.bosId >= 0 {
+                meta[options.bosId]?.type = type
+            } else if piece == options.eosPiece && options.eosId >= 0 {
+                meta[options.eosId]?.type = type
+            } else if piece == options.padPiece && options.padId >= 0 {
+                meta[options.padId]?.type = type
+            } else {
+                while meta[nextId] != nil { nextId += 1 }
+                meta[nextId] = (piece, type)
+            }
+        }
+        for piece in options.controlSymbols { try insert(piece, .control, "control_symbols") }
+        for piece in options.userDefinedSymbols { try insert(piece, .userDefined, "user_defined_symbols") }
+        if options.byteFallback {
+            for byte in 0..<256 { try insert(String(format: "<0x%02X>", byte), .byte, "byte_fallback") }
+        }
+        metaPieces = meta
+    }
+
+    /// Trains on the lines of `inputFiles` and returns the model.
+    ///
+    /// - Throws: `TokenizerError` naming the file when an input cannot be read, holds no
+    ///   sentence, or cannot give `vocabSize` pieces.
+    public func train(inputFiles: [URL]) throws -> Sentencepiece_ModelProto {
+        let source = inputFiles.map(\.path).joined(separator: ",")
+        let corpus = try loadSentences(from: inputFiles)
+        return try train(corpus: corpus, source: source)
+    }
+
+    /// Trains on sentences given in memory (one sentence per element).
+    public func train(sentences: [String]) throws -> Sentencepiece_ModelProto {
+        var selector = SentenceSelector(options: options)
+        for sentence in sentences {
+            if !selector.add(Array(sentence.utf8)[...], frequency: 1) { break }
+        }
+        return try train(corpus: selector.sentences, source: "<memory>")
+    }
+
+    private func train(corpus: [(sentence: [UInt8], frequency: Int64)], source: String) throws -> Sentencepiece_ModelProto {
+        if corpus.isEmpty { throw TokenizerError.emptyTrainingInput(path: source) }
+        let words = try prepareWords(corpus, source: source)
+        var merger = PairMerger(words: words.words, requiredCharacters: words.requiredCharacters, options: options)
+        let target = options.vocabSize - metaPieces.count - words.requiredCharacters.count
+        let pieces = merger.run(targetCount: target)
+        return try makeModel(mergedPieces: pieces, requiredCharacters: words.requiredCharacters, source: source)
+    }
+
+    /// Reads sentences from the files, applying SentencePiece's filters and sampling.
+    func loadSentences(from inputFiles: [URL]) throws -> [(sentence: [UInt8], frequency: Int64)] {
+        var selector = SentenceSelector(options: options)
+        let isTSV = options.inputFormat == "tsv"
+        for url in inputFiles {
+            var keepGoing = true
+            var lineNumber = 0
+            try LineReader.forEachLine(of: url) { line in
+                lineNumber += 1
+                var sentence = line
+                var frequency: Int64 = 1
+                if isTSV {
+                    let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
+                    guard fields.count == 2, let count = Int64(String(decoding: fields[1], as: UTF8.self)), count >= 1 else {
+                        throw TokenizerError.invalidTrainingOption(
+                            name: "input_format", reason: "\(url.path):\(lineNumber): expected sentence<TAB>count")
+                    }
+                    sentence = fields[0]
+                    frequency = count
+                }
+                keepGoing = selector.add(sentence, frequency: frequency)
+                return keepGoing
+            }
+            if !keepGoing { break }
+        }
+        return selector.sentences
+    }
+}
+
+/// Chooses the training sentences as SentencePiece's `SentenceSelector` does: all of them,
+/// the first `input_sentence_size`, or a uniform reservoir sample of that many (memory
+/// bounded by the sample size).
+struct SentenceSelector {
+    private(set) var sentences: [(sentence: [UInt8], frequency: Int64)] = []
+    private let limit: UInt64
+    private let shuffles: Bool
+    private let maximumLength: Int
+    private var generator: MersenneTwister
+    private var total: UInt64 = 0
+
+    init(options: BPETrainerOptions) {
+        limit = options.inputSentenceSize
+        shuffles = options.shuffleInputSentence
+        maximumLength = options.maxSentenceLength
+        generator = MersenneTwister(seed: options.seed)
+    }
+
+    /// Offers one line; returns false once no further line can be taken.
+    mutating func add(_ sentence: ArraySlice<UInt8>, frequency: Int64) -> Bool {
+        if sentence.isEmpty || sentence.count > maximumLength { return true }
+        if Self.containsUnknownCharacter(sentence) { return true }
+        if limit == 0 {
+            sentences.append((Array(sentence), frequency))
+        } else if shuffles {
+            total += 1
+            if UInt64(sentences.count) < limit {
+                sentences.append((Array(sentence), frequency))
+            } else {
+                let slot = generator.uniform(upTo: total - 1)
+                if slot < UInt64(sentences.count) { sentences[Int(slot)] = (Array(sentence), frequency) }
+            }
+        } else {
+            sentences.append((Array(sentence), frequency))
+            if UInt64(sentences.count) >= limit { return false }
+        }
+        return true
+    }
+
+    /// Whether the bytes contain U+2585 (E2 96 85), which SentencePiece reserves.
+    private static func containsUnknownCharacter(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var index = bytes.startIndex
+        while index + 2 < bytes.endIndex {
+            if bytes[index] == 0xE2 && bytes[index + 1] == 0x96 && bytes[index + 2] == 0x85 { return true }
+            index += 1
+        }
+        return false
+    }
+}

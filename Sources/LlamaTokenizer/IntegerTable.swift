@@ -1,0 +1,75 @@
+/// An immutable open-addressing hash table from 64-bit keys to 32-bit values.
+///
+/// Used in the encoding hot loop instead of `Dictionary` (whose seeded SipHash costs more
+/// than the rest of a lookup): keys are piece-pair codes `left << 32 | right` and packed
+/// characters. Linear probing over a power-of-two array with a multiplicative hash.
+struct IntegerTable: Sendable {
+    /// Slot keys, `(capacity)`; `emptyKey` marks a free slot.
+    private let keys: [UInt64]
+    /// Slot values, `(capacity)`.
+    private let values: [Int32]
+    /// `capacity - 1`.
+    private let mask: Int
+    /// Number of stored keys.
+    let count: Int
+
+    /// The key reserved for free slots (never a valid pair or character code).
+    static let emptyKey: UInt64 = .max
+
+    /// Builds a table holding `entries`; later duplicates of a key are ignored.
+    init(_ entries: [(key: UInt64, value: Int32)]) {
+        var capacity = 16
+        while capacity < entries.count * 2 { capacity <<= 1 }
+        var keys = [UInt64](repeating: Self.emptyKey, count: capacity)
+        var values = [Int32](repeating: -1, count: capacity)
+        var stored = 0
+        let mask = capacity - 1
+        for entry in entries {
+            precondition(entry.key != Self.emptyKey, "IntegerTable: the empty key cannot be stored")
+            var slot = Self.slot(for: entry.key, mask: mask)
+            while keys[slot] != Self.emptyKey && keys[slot] != entry.key { slot = (slot + 1) & mask }
+            if keys[slot] == Self.emptyKey {
+                keys[slot] = entry.key
+                values[slot] = entry.value
+                stored += 1
+            }
+        }
+        self.keys = keys
+        self.values = values
+        self.mask = mask
+        self.count = stored
+    }
+
+    @inline(__always)
+    private static func slot(for key: UInt64, mask: Int) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+    }
+
+    /// The value stored for `key`, or -1.
+    @inline(__always)
+    func value(for key: UInt64) -> Int32 {
+        keys.withUnsafeBufferPointer { keyBuffer in
+            var slot = Self.slot(for: key, mask: mask)
+            while true {
+                let stored = keyBuffer[slot]
+                if stored == key { return values.withUnsafeBufferPointer { $0[slot] } }
+                if stored == Self.emptyKey { return -1 }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+
+    /// Packs a character of 1–4 bytes into a key: the bytes, then the length in bits 32–39.
+    @inline(__always)
+    static func characterKey(_ bytes: UnsafeBufferPointer<UInt8>, start: Int, length: Int) -> UInt64 {
+        var key = UInt64(length) << 32
+        for offset in 0..<length { key |= UInt64(bytes[start + offset]) << (8 * offset) }
+        return key
+    }
+
+    /// The key of an adjacent pair of piece ids.
+    @inline(__always)
+    static func pairKey(_ left: Int32, _ right: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
+    }
+}

@@ -1,0 +1,331 @@
+import Foundation
+
+/// The merge loop of SentencePiece's BPE trainer (`bpe::Trainer::Train` in
+/// src/bpe_model_trainer.cc of sentencepiece 0.2.3, the version the tests compare with).
+///
+/// Symbols are characters or pairs of symbols; each pair symbol records the positions
+/// `(word, left index, right index)` where it was formed and keeps an exact frequency,
+/// updated as merges remove and create neighbours. A priority queue holds
+/// `(frequency, symbol)` entries; outdated entries are skipped when they reach the top.
+///
+/// Tie rules, as in SentencePiece: highest frequency, then fewest characters, then the
+/// smallest UTF-8 byte string (then, where SentencePiece's heap order decides between two
+/// symbols with the same text, the older symbol). A piece already produced along another
+/// merge path is dropped. Frequencies use wrapping unsigned arithmetic like the original.
+struct PairMerger {
+    /// A place where a pair symbol was formed.
+    private struct Position {
+        var word: Int32
+        var left: Int32
+        var right: Int32
+    }
+
+    /// A queue entry: the symbol and its frequency when pushed.
+    private struct QueueEntry {
+        var frequency: UInt64
+        var symbol: Int32
+    }
+
+    /// Symbol ids of each word; -1 where a symbol was merged into its left neighbour.
+    private var words: [[Int32]]
+    /// Frequency of each word.
+    private let wordFrequencies: [UInt64]
+    private let options: BPETrainerOptions
+
+    // Symbol storage, indexed by symbol id.
+    private var leftOf: [Int32] = []
+    private var rightOf: [Int32] = []
+    private var charactersOf: [[UInt32]] = []
+    private var isUnknown: [Bool] = []
+    private var frequencyOf: [UInt64] = []
+    private var positionsOf: [[Position]] = []
+    private var isActive: [Bool] = []
+    private var isPending: [Bool] = []
+    private var needsRecomputation: [Bool] = []
+
+    /// `symbols_cache_` for characters and for pairs (keyed `left << 32 | right`).
+    private var characterCache: [UInt32: Int32] = [:]
+    private var pairCache: [UInt64: Int32] = [:]
+    /// Pairs known to form an invalid piece (the check is a pure function of the pair).
+    private var invalidPairs: Set<UInt64> = []
+    private var pending: [Int32] = []
+    private var queue: [QueueEntry] = []
+
+    init(words: [(characters: [UInt32], frequency: Int64)], requiredCharacters: [(character: UInt32, count: Int64)],
+         options: BPETrainerOptions)
+    {
+        self.options = options
+        wordFrequencies = words.map { UInt64(bitPattern: $0.frequency) }
+        self.words = []
+        // Character symbols: the alphabet, the unknown character and the boundary character.
+        for entry in requiredCharacters {
+            _ = characterSymbol(entry.character, frequency: entry.count > 0 ? UInt64(entry.count) : 1)
+        }
+        _ = characterSymbol(BPETrainer.unknownCharacter, frequency: 1)
+        _ = characterSymbol(BPETrainer.boundaryCharacter, frequency: 1)
+        let characterIds = characterCache
+        self.words = words.map { word in word.characters.map { characterIds[$0] ?? -1 } }
+        collectInitialPairs()
+    }
+
+    /// Counts all adjacent pairs, in parallel over contiguous ranges of words, then creates
+    /// their symbols in range order so that positions stay in word order.
+    private mutating func collectInitialPairs() {
+        let workers = max(1, min(options.numThreads, words.count))
+        var partial = [[UInt64: (frequency: UInt64, positions: [Position])]](repeating: [:], count: workers)
+        let words = self.words, frequencies = wordFrequencies, unknown = isUnknown
+        partial.withUnsafeMutableBufferPointer { tables in
+            let tables = tables
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var table: [UInt64: (frequency: UInt64, positions: [Position])] = [:]
+                let begin = words.count * worker / workers, end = words.count * (worker + 1) / workers
+                for word in begin..<end {
+                    let symbols = words[word]
+                    if symbols.count < 2 { continue }
+                    for index in 1..<symbols.count {
+                        let left = symbols[index - 1], right = symbols[index]
+                        if left < 0 || right < 0 || unknown[Int(left)] || unknown[Int(right)] { continue }
+                        let key = UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))
+                        table[key, default: (0, [])].frequency &+= frequencies[word]
+                        table[key, default: (0, [])].positions.append(Position(word: Int32(word), left: Int32(index - 1), right: Int32(index)))
+                    }
+                }
+                tables[worker] = table
+            }
+        }
+        // Symbol ids in a deterministic order (by pair key) within each range.
+        for table in partial {
+            for key in table.keys.sorted() {
+                guard let stats = table[key],
+                      let symbol = pairSymbol(Int32(truncatingIfNeeded: key >> 32), Int32(truncatingIfNeeded: key & 0xFFFF_FFFF))
+                else { continue }
+                let index = Int(symbol)
+                frequencyOf[index] &+= stats.frequency
+                positionsOf[index].append(contentsOf: stats.positions)
+                markPending(symbol)
+            }
+        }
+        flushPending()
+    }
+
+    /// Runs merges until `targetCount` pieces are found or no pair is left; returns the
+    /// merged pieces in order (the piece at index i gets score -i).
+    mutating func run(targetCount: Int) -> [[UInt32]] {
+        var pieces: [[UInt32]] = []
+        var produced = Set<[UInt32]>()
+        while pieces.count < targetCount {
+            guard let best = popBest() else { break }
+            let index = Int(best)
+            if !produced.insert(charactersOf[index]).inserted {
+                retire(best)
+                continue
+            }
+            pieces.append(charactersOf[index])
+            accept(best)
+            flushPending()
+        }
+        return pieces
+    }
+
+    // MARK: Symbols
+
+    private mutating func newSymbol(left: Int32, right: Int32, characters: [UInt32], unknown: Bool, frequency: UInt64) -> Int32 {
+        let id = Int32(leftOf.count)
+        leftOf.append(left)
+        rightOf.append(right)
+        charactersOf.append(characters)
+        isUnknown.append(unknown)
+        frequencyOf.append(frequency)
+        positionsOf.append([])
+        isActive.append(true)
+        isPending.append(false)
+        needsRecomputation.append(true)
+        return id
+    }
+
+    /// SentencePiece `GetCharSymbol`.
+    private mutating func characterSymbol(_ character: UInt32, frequency: UInt64) -> Int32 {
+        if let id = characterCache[character] { return id }
+        let id = newSymbol(left: -1, right: -1, characters: [character], unknown: character == BPETrainer.unknownCharacter,
+                           frequency: frequency)
+        characterCache[character] = id
+        return id
+    }
+
+    /// SentencePiece `GetPairSymbol`: the symbol for `left + right`, created on first use,
+    /// or nil when either side is unknown or the result is not a valid piece.
+    private mutating func pairSymbol(_ left: Int32, _ right: Int32) -> Int32? {
+        if left < 0 || right < 0 || isUnknown[Int(left)] || isUnknown[Int(right)] { return nil }
+        let key = UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))
+        if let id = pairCache[key] { return id }
+        if invalidPairs.contains(key) { return nil }
+        let characters = charactersOf[Int(left)] + charactersOf[Int(right)]
+        if !PieceValidity.isValid(characters, options: options) {
+            invalidPairs.insert(key)
+            return nil
+        }
+        let id = newSymbol(left: left, right: right, characters: characters, unknown: false, frequency: 0)
+        pairCache[key] = id
+        return id
+    }
+
+    /// Removes a chosen or duplicate symbol from the cache and deactivates it.
+    private mutating func retire(_ symbol: Int32) {
+        let index = Int(symbol)
+        pairCache[UInt64(UInt32(leftOf[index])) << 32 | UInt64(UInt32(rightOf[index]))] = nil
+        isActive[index] = false
+        positionsOf[index] = []
+    }
+
+    // MARK: Merging
+
+    /// SentencePiece `AcceptSymbol`: merges `best` at each of its positions that still
+    /// holds its two parts, updating the neighbouring pairs.
+    private mutating func accept(_ best: Int32) {
+        let index = Int(best)
+        let left = leftOf[index], right = rightOf[index]
+        let positions = positionsOf[index]
+        for position in positions {
+            let word = Int(position.word), leftIndex = Int(position.left), rightIndex = Int(position.right)
+            if words[word][leftIndex] != left || words[word][rightIndex] != right { continue }
+            let next = nextIndex(word: word, after: rightIndex)
+            let previous = previousIndex(word: word, before: leftIndex)
+            resetFrequency(word: word, left: previous, right: leftIndex, best: best)
+            resetFrequency(word: word, left: rightIndex, right: next, best: best)
+            words[word][leftIndex] = best
+            words[word][rightIndex] = -1
+            addPair(word: word, left: previous, right: leftIndex)
+            addPair(word: word, left: leftIndex, right: next)
+        }
+        retire(best)
+    }
+
+    private func nextIndex(word: Int, after index: Int) -> Int {
+        let count = words[word].count
+        var position = index + 1
+        while position < count {
+            if words[word][position] >= 0 { return position }
+            position += 1
+        }
+        return -1
+    }
+
+    private func previousIndex(word: Int, before index: Int) -> Int {
+        var position = index - 1
+        while position >= 0 {
+            if words[word][position] >= 0 { return position }
+            position -= 1
+        }
+        return -1
+    }
+
+    /// SentencePiece `AddNewPair`.
+    private mutating func addPair(word: Int, left: Int, right: Int) {
+        if left < 0 || right < 0 { return }
+        guard let symbol = pairSymbol(words[word][left], words[word][right]) else { return }
+        let index = Int(symbol)
+        positionsOf[index].append(Position(word: Int32(word), left: Int32(left), right: Int32(right)))
+        frequencyOf[index] &+= wordFrequencies[word]
+        markPending(symbol)
+    }
+
+    /// SentencePiece `ResetFreq`.
+    private mutating func resetFrequency(word: Int, left: Int, right: Int, best: Int32) {
+        if left < 0 || right < 0 { return }
+        if let symbol = pairSymbol(words[word][left], words[word][right]), symbol != best {
+            frequencyOf[Int(symbol)] &-= wordFrequencies[word]
+            needsRecomputation[Int(symbol)] = true
+        }
+    }
+
+    /// SentencePiece `ComputeFreq`: a symbol whose frequency fell to zero drops its positions.
+    private mutating func computeFrequency(_ symbol: Int32) {
+        let index = Int(symbol)
+        if !needsRecomputation[index] { return }
+        if frequencyOf[index] == 0 { positionsOf[index] = [] }
+        needsRecomputation[index] = false
+    }
+
+    private mutating func markPending(_ symbol: Int32) {
+        if !isPending[Int(symbol)] {
+            isPending[Int(symbol)] = true
+            pending.append(symbol)
+        }
+    }
+
+    /// Pushes the symbols that changed during the last merge.
+    private mutating func flushPending() {
+        for symbol in pending {
+            isPending[Int(symbol)] = false
+            if isActive[Int(symbol)] {
+                computeFrequency(symbol)
+                push(QueueEntry(frequency: frequencyOf[Int(symbol)], symbol: symbol))
+            }
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: Priority queue
+
+    /// The best current symbol, skipping inactive and outdated entries.
+    private mutating func popBest() -> Int32? {
+        while let entry = queue.first {
+            let index = Int(entry.symbol)
+            if !isActive[index] {
+                pop()
+                continue
+            }
+            if needsRecomputation[index] {
+                pop()
+                computeFrequency(entry.symbol)
+                push(QueueEntry(frequency: frequencyOf[index], symbol: entry.symbol))
+                continue
+            }
+            if entry.frequency != frequencyOf[index] {
+                pop()
+                continue
+            }
+            pop()
+            return entry.symbol
+        }
+        return nil
+    }
+
+    /// Whether `first` comes out of the queue before `second`.
+    @inline(__always)
+    private func precedes(_ first: QueueEntry, _ second: QueueEntry) -> Bool {
+        if first.frequency != second.frequency { return first.frequency > second.frequency }
+        let firstCharacters = charactersOf[Int(first.symbol)], secondCharacters = charactersOf[Int(second.symbol)]
+        if firstCharacters.count != secondCharacters.count { return firstCharacters.count < secondCharacters.count }
+        if firstCharacters != secondCharacters { return firstCharacters.lexicographicallyPrecedes(secondCharacters) }
+        return first.symbol < second.symbol
+    }
+
+    private mutating func push(_ entry: QueueEntry) {
+        queue.append(entry)
+        var child = queue.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            if !precedes(queue[child], queue[parent]) { break }
+            queue.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private mutating func pop() {
+        guard let last = queue.popLast() else { return }
+        if queue.isEmpty { return }
+        queue[0] = last
+        var parent = 0
+        let count = queue.count
+        while true {
+            let leftChild = 2 * parent + 1
+            if leftChild >= count { break }
+            var best = leftChild
+            if leftChild + 1 < count && precedes(queue[leftChild + 1], queue[leftChild]) { best = leftChild + 1 }
+            if !precedes(queue[best], queue[parent]) { break }
+            queue.swapAt(best, parent)
+            parent = best
+        }
+    }
+}

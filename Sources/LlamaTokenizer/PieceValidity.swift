@@ -1,0 +1,65 @@
+/// Which character sequences may become pieces during training
+/// (SentencePiece `TrainerInterface::IsValidSentencePiece`, src/trainer_interface.cc).
+enum PieceValidity {
+    /// Script value meaning "compatible with any script" (SentencePiece `kAnyType`).
+    private static let anyScript = UInt16.max
+
+    /// ASCII decimal digits and fullwidth digits (SentencePiece `is_unicode_decimal_number`).
+    @inline(__always)
+    static func isDecimalNumber(_ character: UInt32) -> Bool {
+        (character >= 0x30 && character <= 0x39) || (character >= 0xFF10 && character <= 0xFF19)
+    }
+
+    /// Whether `characters` may be a piece:
+    /// - 1 to `maxSentencepieceLength` characters; no U+2585, NUL, U+001F, space or surrogate;
+    /// - `▁` only at the start (at the end with `treatWhitespaceAsSuffix`; anywhere but the
+    ///   end without `splitByWhitespace`), unless the piece is all `▁` and
+    ///   `allowWhitespaceOnlyPieces` is set;
+    /// - with `splitDigits`, a digit only alone;
+    /// - with `splitByUnicodeScript`, one script (Hiragana, Katakana and U+30FC count as
+    ///   Han; combining marks take the script before them; digits count as any script
+    ///   unless `splitByNumber`).
+    static func isValid(_ characters: [UInt32], options: BPETrainerOptions) -> Bool {
+        let count = characters.count
+        if count == 0 || count > options.maxSentencepieceLength { return false }
+        var previousScript = anyScript
+        let allWhitespace = characters.allSatisfy { $0 == BPETrainer.spaceCharacter }
+        for (position, character) in characters.enumerated() {
+            if character == BPETrainer.unknownCharacter || character == 0 || character == BPETrainer.boundaryCharacter
+                || character == 0x20 || !UTF8Scanning.isValidCodePoint(character)
+            {
+                return false
+            }
+            if character == BPETrainer.spaceCharacter {
+                if !options.allowWhitespaceOnlyPieces || !allWhitespace {
+                    if options.treatWhitespaceAsSuffix {
+                        if (options.splitByWhitespace && position < count - 1)
+                            || (!options.splitByWhitespace && position < count - 1 && position == 0)
+                        {
+                            return false
+                        }
+                    } else if (options.splitByWhitespace && position > 0)
+                        || (!options.splitByWhitespace && position > 0 && position == count - 1)
+                    {
+                        return false
+                    }
+                }
+                continue
+            }
+            var script = UnicodeScript.script(of: character)
+            if script == UnicodeScript.hiragana || script == UnicodeScript.katakana || character == 0x30FC {
+                script = UnicodeScript.han
+            } else if script == UnicodeScript.inherited {
+                script = previousScript
+            }
+            let isDigit = isDecimalNumber(character)
+            if !options.splitByNumber && isDigit { script = anyScript }
+            if options.splitDigits && isDigit && count > 1 { return false }
+            if options.splitByUnicodeScript && script != anyScript && previousScript != anyScript && previousScript != script {
+                return false
+            }
+            previousScript = script
+        }
+        return true
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import XCTest
+@testable import LlamaTokenizer
+
+/// Every line of the mixed corpus must give the ids, pieces and decoded text that the
+/// real `sentencepiece` gives, for several BPE models.
+final class EncodingCrossCheckTests: XCTestCase {
+    /// The botchan model shipped with SentencePiece's own tests (nmt_nfkc, 1000 pieces).
+    func testBotchanModelMatchesSentencePiece() throws {
+        try assertMatchesSentencePiece(model: ReferenceTool.fixture("botchan_en_bpe_1000.model"))
+    }
+
+    /// A model with byte fallback, split digits, user-defined and control symbols.
+    func testByteFallbackModelMatchesSentencePiece() throws {
+        let directory = try ReferenceTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let corpus = try ReferenceTool.sharedCorpus("botchan.txt")
+        let (model, _) = try ReferenceTool.train(input: corpus, prefix: directory.appendingPathComponent("fallback"), options: [
+            "model_type": "bpe", "vocab_size": 2000, "byte_fallback": true, "split_digits": true,
+            "user_defined_symbols": "<mask>,@@,東京", "control_symbols": "<ctrl>",
+        ])
+        try assertMatchesSentencePiece(model: model)
+    }
+
+    /// A LLaMA-like model at 32000 pieces: identity normalizer, no whitespace removal,
+    /// byte fallback, split digits, whitespace-only pieces.
+    func testLlamaLike32000ModelMatchesSentencePiece() throws {
+        let directory = try ReferenceTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let corpus = try ReferenceTool.sharedCorpus("kjv_verses.txt")
+        let (model, _) = try ReferenceTool.train(input: corpus, prefix: directory.appendingPathComponent("llama32k"), options: [
+            "model_type": "bpe", "vocab_size": 32000, "byte_fallback": true, "split_digits": true,
+            "normalization_rule_name": "identity", "remove_extra_whitespaces": false,
+            "allow_whitespace_only_pieces": true,
+        ])
+        let tokenizer = try SentencePieceTokenizer(contentsOf: model)
+        XCTAssertEqual(tokenizer.vocabularySize, 32000)
+        try assertMatchesSentencePiece(model: model)
+    }
+
+    /// NFKC without the dummy prefix; unknown runs without byte fallback.
+    func testNFKCWithoutDummyPrefixMatchesSentencePiece() throws {
+        let directory = try ReferenceTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let corpus = try ReferenceTool.sharedCorpus("devils_dictionary.txt")
+        let (model, _) = try ReferenceTool.train(input: corpus, prefix: directory.appendingPathComponent("nfkc"), options: [
+            "model_type": "bpe", "vocab_size": 1500, "normalization_rule_name": "nfkc", "add_dummy_prefix": false,
+            "split_by_whitespace": false,
+        ])
+        try assertMatchesSentencePiece(model: model)
+    }
+
+    /// Encodes the mixed corpus with both implementations and compares line by line.
+    func assertMatchesSentencePiece(model: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+        let corpus = try ReferenceTool.fixture("mixed_corpus.txt")
+        let expected = try ReferenceTool.encode(model: model, lines: corpus)
+        let lines = try ReferenceTool.lines(of: corpus)
+        XCTAssertEqual(expected.count, lines.count, file: file, line: line)
+        let tokenizer = try SentencePieceTokenizer(contentsOf: model)
+        var failures = 0
+        for (index, (input, reference)) in zip(lines, expected).enumerated() {
+            let ids = tokenizer.encode(bytes: input)
+            let pieces = tokenizer.encodeAsPieces(bytes: input)
+            let decoded = tokenizer.decode(reference.ids)
+            let decodedPieces = tokenizer.decode(pieces: reference.pieces)
+            if ids != reference.ids || pieces != reference.pieces || decoded != reference.decoded
+                || decodedPieces != reference.decodedPieces
+            {
+                failures += 1
+                if failures <= 5 {
+                    XCTFail("""
+                        \(model.lastPathComponent) line \(index) \(String(decoding: input, as: UTF8.self).debugDescription)
+                          ids      \(ids)
+                          expected \(reference.ids)
+                          pieces   \(pieces)
+                          expected \(reference.pieces)
+                          decoded  \(decoded.debugDescription) expected \(reference.decoded.debugDescription)
+                          decoded pieces \(decodedPieces.debugDescription) expected \(reference.decodedPieces.debugDescription)
+                        """, file: file, line: line)
+                }
+            }
+        }
+        XCTAssertEqual(failures, 0, "\(failures) of \(lines.count) lines differ from sentencepiece", file: file, line: line)
+        // The batch API (both cores) gives the same ids as line-by-line encoding.
+        let batch = tokenizer.encode(batchOfBytes: lines, threadCount: 2)
+        XCTAssertEqual(batch, expected.map(\.ids), file: file, line: line)
+    }
+}
