@@ -26,7 +26,7 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "matrix-vector 8192x4096 F32: ours %.1f GB/s, OpenBLAS sgemv %.1f GB/s", matrixVector.ours, matrixVector.blas))
         let weights: LlamaWeights
         if let model {
-            weights = try Checkpoint.load(directory: model).weights
+            weights = try OpenedModel.open(model).weights
         } else {
             guard let config = LlamaConfiguration.presets[preset.uppercased()] else {
                 throw ValidationError("unknown preset '\(preset)'")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LlamaGeneration
 import LlamaModel
+import LlamaTokenizer
 
 /// Options shared by the commands that sample text.
 struct SamplingOptions: ParsableArguments {
@@ -30,26 +31,44 @@ struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate", abstract: "Generate a continuation of a prompt with a KV cache.")
 
-    @Option(help: "Hugging Face checkpoint folder.") var model: String
-    @Option(name: .customLong("prompt-ids"), help: "Prompt as comma-separated token ids.") var promptIds: String?
+    @Option(help: "Hugging Face checkpoint folder or .gguf file.") var model: String
+    @Option(help: "Prompt text (tokenized with the model's tokenizer.model, BOS first).") var prompt: String?
+    @Option(name: .customLong("prompt-ids"), help: "Prompt as comma-separated token ids; output is ids too.") var promptIds: String?
+    @Option(help: "SentencePiece tokenizer.model (default: the model folder's).") var tokenizer: String?
     @Option(name: .customLong("max-tokens"), help: "Most tokens to generate.") var maxTokens: Int = 128
     @Flag(name: .customLong("ignore-eos"), help: "Do not stop at the end-of-sequence token.") var ignoreEOS = false
     @OptionGroup var sampling: SamplingOptions
 
     func run() throws {
-        guard let promptIds else { throw ValidationError("give --prompt-ids") }
-        let prompt = try parseIds(promptIds, option: "--prompt-ids")
-        let loaded = try Checkpoint.load(directory: model)
-        let session = InferenceSession(weights: loaded.weights, context: min(loaded.configuration.maxPositionEmbeddings,
-                                                                              prompt.count + maxTokens))
+        let loaded = try OpenedModel.open(model)
+        var textTokenizer: SentencePieceTokenizer?
+        let promptTokens: [Int32]
+        if let promptIds {
+            promptTokens = try parseIds(promptIds, option: "--prompt-ids")
+        } else if let prompt {
+            let opened = try openTokenizer(model: model, explicit: tokenizer)
+            textTokenizer = opened
+            promptTokens = opened.encode(prompt, addBOS: true)
+        } else {
+            throw ValidationError("give --prompt or --prompt-ids")
+        }
+        let session = InferenceSession(weights: loaded.weights,
+                                       context: min(loaded.configuration.maxPositionEmbeddings, promptTokens.count + maxTokens))
+        var decoder = textTokenizer.map { StreamingDecoder(tokenizer: $0) }
+        if let prompt, decoder != nil { print(prompt, terminator: "") }
         var first = true
-        let result = try Generator.generate(session: session, prompt: prompt, maxTokens: maxTokens,
+        let result = try Generator.generate(session: session, prompt: promptTokens, maxTokens: maxTokens,
                                             sampling: sampling.parameters, stopAtEOS: !ignoreEOS) { token in
-            print(first ? "\(token)" : ",\(token)", terminator: "")
+            if decoder != nil {
+                if token != loaded.configuration.eosTokenId, let text = decoder?.append(token) { print(text, terminator: "") }
+            } else {
+                print(first ? "\(token)" : ",\(token)", terminator: "")
+            }
             first = false
             fflush(stdout)
             return true
         }
+        if let rest = decoder?.finish() { print(rest, terminator: "") }
         print("")
         fflush(stdout)
         reportSpeed(result)

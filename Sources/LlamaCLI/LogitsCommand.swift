@@ -7,13 +7,13 @@ struct LogitsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logits", abstract: "Write the logits of a token sequence as a .npy file.")
 
-    @Option(help: "Hugging Face checkpoint folder.") var model: String
+    @Option(help: "Hugging Face checkpoint folder or .gguf file.") var model: String
     @Option(help: "Comma-separated token ids, e.g. 1,5,9.") var ids: String
     @Option(help: "Output .npy file.") var output: String
 
     func run() throws {
         let tokens = try parseIds(ids, option: "--ids")
-        let loaded = try Checkpoint.load(directory: model)
+        let loaded = try OpenedModel.open(model)
         let vocabulary = loaded.configuration.vocabularySize
         let session = InferenceSession(weights: loaded.weights, context: tokens.count)
         var values = [Float](repeating: 0, count: tokens.count * vocabulary)

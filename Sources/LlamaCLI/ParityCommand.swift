@@ -11,13 +11,13 @@ struct ParityCommand: ParsableCommand {
         commandName: "parity",
         abstract: "Compute logits (and a greedy continuation) for a reference file's inputs.")
 
-    @Option(help: "Hugging Face checkpoint folder.") var model: String
+    @Option(help: "Hugging Face checkpoint folder or .gguf file.") var model: String
     @Option(help: "safetensors file holding input_ids [B, T] (and greedy_prompt).") var inputs: String
     @Option(help: "Where to write the computed tensors (safetensors).") var output: String
     @Option(help: "Greedy tokens to generate from greedy_prompt.") var greedy: Int = 16
 
     func run() throws {
-        let loaded = try Checkpoint.load(directory: model)
+        let loaded = try OpenedModel.open(model)
         let reference = try SafetensorsFile(path: inputs)
         let inputTensor = try reference.tensor("input_ids")
         guard inputTensor.shape.count == 2 else {

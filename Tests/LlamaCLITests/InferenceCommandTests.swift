@@ -69,3 +69,38 @@ final class InferenceCommandTests: XCTestCase {
         XCTAssertTrue(result.output.contains("ffn hidden 11008"), result.output)
     }
 }
+
+/// `convert`, `quantize` and text prompts end to end.
+final class ConversionCommandTests: XCTestCase {
+    func testQuantizeThenGenerateFromGGUFWithTheEmbeddedVocabulary() throws {
+        let directory = try CLI.temporaryDirectory()
+        let gguf = directory + "/tiny-q8.gguf"
+        let quantize = try CLI.run(["quantize", "--input", CLI.tinyLlama, "--output", gguf, "--type", "q8_0"])
+        XCTAssertEqual(quantize.status, 0, quantize.errors)
+        let vocabulary = try LlamaCoreGGUFCheck.tokens(gguf)
+        XCTAssertEqual(Array(vocabulary.prefix(5)), ["<unk>", "<s>", "</s>", "▁t", "he"])
+        let back = directory + "/back"
+        let convert = try CLI.run(["convert", "--input", gguf, "--output", back, "--type", "f32"])
+        XCTAssertEqual(convert.status, 0, convert.errors)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: back + "/model.safetensors"))
+        let bad = try CLI.run(["quantize", "--input", CLI.tinyLlama, "--output", directory + "/x.gguf", "--type", "q3"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.errors.contains("q8_0 or q4_0"), bad.errors)
+    }
+
+    func testGenerateFromTextPromptEchoesPromptAndStreamsText() throws {
+        let result = try CLI.run(["generate", "--model", CLI.tinyLlama, "--prompt", "It was a", "--max-tokens", "8", "--greedy"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        XCTAssertTrue(result.output.hasPrefix("It was a"), result.output)
+        XCTAssertGreaterThan(result.output.count, "It was a".count)
+    }
+}
+
+/// Reads a GGUF vocabulary with the project's own reader (the GGUF tests check that reader
+/// against the gguf Python package).
+enum LlamaCoreGGUFCheck {
+    static func tokens(_ path: String) throws -> [String] {
+        let file = try GGUFFile(path: path)
+        return file["tokenizer.ggml.tokens"]?.array?.compactMap(\.string) ?? []
+    }
+}

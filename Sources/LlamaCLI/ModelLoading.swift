@@ -1,0 +1,45 @@
+import Foundation
+import LlamaModel
+import LlamaTokenizer
+import ArgumentParser
+
+/// A model opened from a Hugging Face folder or a GGUF file, and what keeps it mapped.
+struct OpenedModel {
+    let configuration: LlamaConfiguration
+    let weights: LlamaWeights
+    /// The GGUF vocabulary, when the model came from a GGUF file that has one.
+    let vocabulary: GGUFVocabulary?
+    /// The mapped files behind the weights.
+    let owner: Any
+
+    /// Opens `path`: a `.gguf` file or a Hugging Face checkpoint folder.
+    static func open(_ path: String) throws -> OpenedModel {
+        if path.hasSuffix(".gguf") {
+            let loaded = try GGUFModel.load(path: path)
+            return OpenedModel(configuration: loaded.configuration, weights: loaded.weights, vocabulary: loaded.vocabulary, owner: loaded.file)
+        }
+        let loaded = try Checkpoint.load(directory: path)
+        return OpenedModel(configuration: loaded.configuration, weights: loaded.weights, vocabulary: nil, owner: loaded.files)
+    }
+}
+
+/// The GGUF vocabulary of a SentencePiece model (what llama.cpp's converter embeds).
+func ggufVocabulary(fromSentencePiece path: String) throws -> GGUFVocabulary {
+    let tokenizer = try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: path))
+    let ids = (0..<Int32(tokenizer.vocabularySize))
+    return GGUFVocabulary(tokens: ids.map { tokenizer.piece(for: $0) }, scores: ids.map { tokenizer.score(for: $0) },
+                          types: ids.map { Int32(tokenizer.pieceType(for: $0)?.rawValue ?? 1) },
+                          bosId: tokenizer.bosId, eosId: tokenizer.eosId, unknownId: tokenizer.unkId, paddingId: tokenizer.padId)
+}
+
+/// The tokenizer of a model: `tokenizer.model` in a Hugging Face folder (or beside a GGUF
+/// file), or the one `--tokenizer` names.
+func openTokenizer(model: String, explicit: String?) throws -> SentencePieceTokenizer {
+    let candidates = explicit.map { [$0] } ?? [
+        model + "/tokenizer.model", ((model as NSString).deletingLastPathComponent as NSString).appendingPathComponent("tokenizer.model"),
+    ]
+    guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+        throw ValidationError("no tokenizer: \(candidates.joined(separator: " or ")) does not exist; pass --tokenizer or --prompt-ids")
+    }
+    return try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: path))
+}
