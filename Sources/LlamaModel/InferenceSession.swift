@@ -1,157 +1,247 @@
 import LlamaCore
 
-/// Runs a LLaMA model forward over a growing sequence, keeping keys and values of past
+/// Runs a LLaMA model forward over growing sequences, keeping keys and values of past
 /// positions (the KV cache) so each new token costs one pass over the weights.
 ///
-/// All buffers are allocated once, when the session is made; `forward` allocates nothing
-/// for a single token (decode), so generation has no per-token heap traffic.
+/// A session has `slotCount` cache slots, one per sequence. A single sequence is fed with
+/// `forward(_:slot:)` (prefill, in chunks of `maxChunk` rows through BLAS) and
+/// `forward(token:slot:)` (decode); several sequences decode together with
+/// `forwardBatch(slots:tokens:)`, one pass over the weights for all of them.
+///
+/// All buffers are allocated once, when the session is made; a decode step allocates
+/// nothing, so generation has no per-token heap traffic.
 public final class InferenceSession: @unchecked Sendable {
     public let weights: LlamaWeights
     public let configuration: LlamaConfiguration
-    /// Positions the cache holds.
+    /// Positions each slot's cache holds.
     public let context: Int
-    /// Most tokens one `forward` call processes; longer inputs are split into such chunks.
+    /// Most rows one pass processes; longer inputs are split into such chunks.
     public let maxChunk: Int
-    /// Number of positions filled so far.
-    public private(set) var position = 0
+    /// Number of sequences the cache holds at once.
+    public let slotCount: Int
+    /// Filled positions per slot.
+    private var positions: [Int]
 
     private let rotary: RotaryEmbedding
-    /// (layers, context, kvHeads * headDim) keys and values.
+    /// (slots, layers, context, kvHeads * headDim) keys and values.
     private let keyCache, valueCache: UnsafeMutablePointer<Float>
     /// (maxChunk, dim) residual stream and its normalised copy.
     private let residual, normalized: UnsafeMutablePointer<Float>
     /// (maxChunk, heads * headDim) queries and attention outputs.
     private let queries, attended: UnsafeMutablePointer<Float>
+    /// (maxChunk, kvHeads * headDim) new keys and values of a batch of sequences.
+    private let newKeys, newValues: UnsafeMutablePointer<Float>
     /// (maxChunk, hidden) feed-forward activations.
     private let gate, up: UnsafeMutablePointer<Float>
     /// (max(threads, maxChunk), context) attention scores.
     private let scores: UnsafeMutablePointer<Float>
     /// (maxChunk, vocab) logits.
     private let logitsBuffer: UnsafeMutablePointer<Float>
+    /// (maxChunk) token, slot and position of each row.
     private let tokenBuffer: UnsafeMutablePointer<Int32>
+    private let rowSlots, rowPositions: UnsafeMutablePointer<Int>
     /// Quantized activations for Q8_0/Q4_0 weights.
     private let workspace = LinearWorkspace()
 
-    public init(weights: LlamaWeights, context: Int? = nil, maxChunk: Int = 256) {
+    public init(weights: LlamaWeights, context: Int? = nil, maxChunk: Int = 256, slotCount: Int = 1) {
         self.weights = weights
         configuration = weights.configuration
         let config = weights.configuration
         self.context = max(1, min(context ?? config.maxPositionEmbeddings, config.maxPositionEmbeddings))
-        self.maxChunk = max(1, min(maxChunk, self.context))
+        self.maxChunk = max(1, min(maxChunk, max(self.context, slotCount)))
+        self.slotCount = max(1, slotCount)
+        positions = [Int](repeating: 0, count: self.slotCount)
         rotary = RotaryEmbedding(headDimension: config.headDimension, theta: config.ropeTheta, maxPositions: self.context)
         func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
             let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
             pointer.initialize(repeating: 0, count: max(count, 1))
             return pointer
         }
-        let cacheSize = config.layerCount * self.context * config.keyValueWidth
+        let cacheSize = self.slotCount * config.layerCount * self.context * config.keyValueWidth
         keyCache = buffer(cacheSize)
         valueCache = buffer(cacheSize)
         residual = buffer(self.maxChunk * config.hiddenSize)
         normalized = buffer(self.maxChunk * config.hiddenSize)
         queries = buffer(self.maxChunk * config.queryWidth)
         attended = buffer(self.maxChunk * config.queryWidth)
+        newKeys = buffer(self.maxChunk * config.keyValueWidth)
+        newValues = buffer(self.maxChunk * config.keyValueWidth)
         gate = buffer(self.maxChunk * config.intermediateSize)
         up = buffer(self.maxChunk * config.intermediateSize)
         scores = buffer(max(Parallel.threadCount, self.maxChunk) * self.context)
         logitsBuffer = buffer(self.maxChunk * config.vocabularySize)
         tokenBuffer = .allocate(capacity: self.maxChunk)
+        rowSlots = .allocate(capacity: self.maxChunk)
+        rowPositions = .allocate(capacity: self.maxChunk)
     }
 
     deinit {
-        for pointer in [keyCache, valueCache, residual, normalized, queries, attended, gate, up, scores, logitsBuffer] {
+        for pointer in [keyCache, valueCache, residual, normalized, queries, attended, newKeys, newValues, gate, up, scores, logitsBuffer] {
             pointer.deallocate()
         }
         tokenBuffer.deallocate()
+        rowSlots.deallocate()
+        rowPositions.deallocate()
     }
 
-    /// Forgets all positions (the cache is overwritten from position 0).
-    public func reset() { position = 0 }
+    /// Filled positions of slot 0.
+    public var position: Int { positions[0] }
 
-    /// Drops positions from `length` on, e.g. to reuse a shared prompt prefix.
-    public func truncate(to length: Int) { position = min(position, max(0, length)) }
+    /// Filled positions of `slot`.
+    public func position(of slot: Int) -> Int { positions[slot] }
 
-    /// Checks that `tokens` are vocabulary ids and fit in the remaining context.
-    public func validate(_ tokens: [Int32]) throws {
+    /// Forgets a slot's positions (its cache is overwritten from position 0).
+    public func reset(slot: Int = 0) { positions[slot] = 0 }
+
+    /// Drops a slot's positions from `length` on, e.g. to reuse a shared prompt prefix.
+    public func truncate(to length: Int, slot: Int = 0) { positions[slot] = min(positions[slot], max(0, length)) }
+
+    /// Checks that `tokens` are vocabulary ids and fit in the slot's remaining context.
+    public func validate(_ tokens: [Int32], slot: Int = 0) throws {
+        guard slot >= 0 && slot < slotCount else {
+            throw ModelError.invalidInput(reason: "slot \(slot) does not exist (the session has \(slotCount))")
+        }
         if let bad = tokens.first(where: { $0 < 0 || Int($0) >= configuration.vocabularySize }) {
             throw ModelError.invalidInput(reason: "token id \(bad) is outside the vocabulary (0..<\(configuration.vocabularySize))")
         }
-        if position + tokens.count > context {
-            throw ModelError.invalidInput(reason: "\(position + tokens.count) positions exceed the context of \(context)")
+        if positions[slot] + tokens.count > context {
+            throw ModelError.invalidInput(reason: "\(positions[slot] + tokens.count) positions exceed the context of \(context)")
         }
     }
 
-    /// Feeds `tokens` at the next positions and returns the logits of the last one
+    /// Feeds `tokens` at the slot's next positions and returns the logits of the last one
     /// (vocab floats, valid until the next call). `allLogits` receives every position's
     /// logits, row by row, when given.
     @discardableResult
-    public func forward(_ tokens: [Int32], allLogits: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil) throws -> UnsafeBufferPointer<Float> {
-        try validate(tokens)
+    public func forward(_ tokens: [Int32], slot: Int = 0,
+                        allLogits: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil) throws -> UnsafeBufferPointer<Float> {
+        try validate(tokens, slot: slot)
         precondition(!tokens.isEmpty, "forward needs at least one token")
+        let vocabulary = configuration.vocabularySize
         var offset = 0
-        var last = UnsafeBufferPointer<Float>(start: logitsBuffer, count: configuration.vocabularySize)
+        var last = UnsafeBufferPointer<Float>(start: logitsBuffer, count: vocabulary)
         while offset < tokens.count {
             let count = min(maxChunk, tokens.count - offset)
             for i in 0..<count { tokenBuffer[i] = tokens[offset + i] }
             let isLastChunk = offset + count == tokens.count
             let logitRows = allLogits != nil ? count : (isLastChunk ? 1 : 0)
-            forwardChunk(count: count, logitRows: logitRows)
+            forwardRows(count: count, logitRows: logitRows, sequenceSlot: slot)
             if let allLogits {
                 for t in 0..<count {
-                    allLogits(offset + t, UnsafeBufferPointer(start: logitsBuffer + t * configuration.vocabularySize,
-                                                              count: configuration.vocabularySize))
+                    allLogits(offset + t, UnsafeBufferPointer(start: logitsBuffer + t * vocabulary, count: vocabulary))
                 }
             }
             if isLastChunk {
                 let row = allLogits != nil ? count - 1 : 0
-                last = UnsafeBufferPointer(start: logitsBuffer + row * configuration.vocabularySize, count: configuration.vocabularySize)
+                last = UnsafeBufferPointer(start: logitsBuffer + row * vocabulary, count: vocabulary)
             }
             offset += count
         }
         return last
     }
 
-    /// Feeds one token at the next position and returns its logits (the decode step;
-    /// allocates nothing).
-    public func forward(token: Int32) throws -> UnsafeBufferPointer<Float> {
-        guard token >= 0 && Int(token) < configuration.vocabularySize else {
-            throw ModelError.invalidInput(reason: "token id \(token) is outside the vocabulary (0..<\(configuration.vocabularySize))")
-        }
-        guard position < context else {
-            throw ModelError.invalidInput(reason: "\(position + 1) positions exceed the context of \(context)")
-        }
+    /// Feeds one token at the slot's next position and returns its logits (the decode
+    /// step; allocates nothing).
+    public func forward(token: Int32, slot: Int = 0) throws -> UnsafeBufferPointer<Float> {
+        try checkDecode(token: token, slot: slot)
         tokenBuffer[0] = token
-        forwardChunk(count: 1, logitRows: 1)
+        forwardRows(count: 1, logitRows: 1, sequenceSlot: slot)
         return UnsafeBufferPointer(start: logitsBuffer, count: configuration.vocabularySize)
     }
 
-    /// One chunk of `count` tokens from `tokenBuffer`; logits of the last `logitRows` rows.
-    private func forwardChunk(count: Int, logitRows: Int) {
+    /// One decode step for several sequences at once: `tokens[i]` goes to `slots[i]` (all
+    /// different) at that slot's next position. Returns the logits, row i for item i
+    /// (valid until the next call).
+    public func forwardBatch(slots: [Int], tokens: [Int32]) throws -> UnsafeBufferPointer<Float> {
+        precondition(slots.count == tokens.count && !slots.isEmpty, "one token per slot")
+        guard slots.count <= maxChunk else {
+            throw ModelError.invalidInput(reason: "\(slots.count) sequences exceed the batch limit of \(maxChunk)")
+        }
+        guard Set(slots).count == slots.count else { throw ModelError.invalidInput(reason: "a slot appears twice in one batch") }
+        for (slot, token) in zip(slots, tokens) { try checkDecode(token: token, slot: slot) }
+        for (row, (slot, token)) in zip(slots, tokens).enumerated() {
+            tokenBuffer[row] = token
+            rowSlots[row] = slot
+            rowPositions[row] = positions[slot]
+        }
+        forwardRows(count: slots.count, logitRows: slots.count, sequenceSlot: nil)
+        return UnsafeBufferPointer(start: logitsBuffer, count: slots.count * configuration.vocabularySize)
+    }
+
+    private func checkDecode(token: Int32, slot: Int) throws {
+        guard slot >= 0 && slot < slotCount else {
+            throw ModelError.invalidInput(reason: "slot \(slot) does not exist (the session has \(slotCount))")
+        }
+        guard token >= 0 && Int(token) < configuration.vocabularySize else {
+            throw ModelError.invalidInput(reason: "token id \(token) is outside the vocabulary (0..<\(configuration.vocabularySize))")
+        }
+        guard positions[slot] < context else {
+            throw ModelError.invalidInput(reason: "\(positions[slot] + 1) positions exceed the context of \(context)")
+        }
+    }
+
+    /// Keys of `layer` in `slot`: (context, kvWidth).
+    @inline(__always)
+    private func keys(slot: Int, layer: Int) -> UnsafeMutablePointer<Float> {
+        keyCache + (slot * configuration.layerCount + layer) * context * configuration.keyValueWidth
+    }
+
+    @inline(__always)
+    private func values(slot: Int, layer: Int) -> UnsafeMutablePointer<Float> {
+        valueCache + (slot * configuration.layerCount + layer) * context * configuration.keyValueWidth
+    }
+
+    /// One pass over `count` rows from `tokenBuffer`: consecutive positions of one
+    /// sequence when `sequenceSlot` is given, else one row per sequence as `rowSlots` and
+    /// `rowPositions` say. Logits of the last `logitRows` rows.
+    private func forwardRows(count: Int, logitRows: Int, sequenceSlot: Int?) {
         let config = configuration
         let dim = config.hiddenSize, kvWidth = config.keyValueWidth, hidden = config.intermediateSize
-        let start = position
+        let start = sequenceSlot.map { positions[$0] } ?? 0
+        let rowSlots = self.rowSlots, rowPositions = self.rowPositions
+        if sequenceSlot != nil {
+            for row in 0..<count { rowPositions[row] = start + row }
+        }
         Embedding.forward(output: residual, tokens: UnsafeBufferPointer(start: tokenBuffer, count: count), table: weights.tokenEmbedding)
         for (index, layer) in weights.layers.enumerated() {
             RMSNorm.forward(output: normalized, input: residual, weight: layer.attentionNorm.floats,
                             rows: count, dimension: dim, epsilon: config.rmsNormEpsilon)
-            let layerKeys = keyCache + index * context * kvWidth
-            let layerValues = valueCache + index * context * kvWidth
             Linear.forward(output: queries, input: normalized, weight: layer.queryProjection, rows: count, workspace: workspace)
-            Linear.forward(output: layerKeys + start * kvWidth, input: normalized, weight: layer.keyProjection, rows: count, workspace: workspace)
-            Linear.forward(output: layerValues + start * kvWidth, input: normalized, weight: layer.valueProjection, rows: count, workspace: workspace)
-            rotary.apply(queries, rows: count, headCount: config.headCount, layout: weights.queryKeyLayout) { start + $0 }
-            rotary.apply(layerKeys + start * kvWidth, rows: count, headCount: config.keyValueHeadCount,
-                         layout: weights.queryKeyLayout) { start + $0 }
-            if count == 1 {
-                Attention.forwardCached(output: attended, query: queries, keyCache: layerKeys, valueCache: layerValues,
-                                        rows: count, startPosition: start, headCount: config.headCount,
-                                        keyValueHeadCount: config.keyValueHeadCount, headDimension: config.headDimension,
-                                        context: context, scores: scores)
+            rotary.apply(queries, rows: count, headCount: config.headCount, layout: weights.queryKeyLayout, position: { rowPositions[$0] })
+            if let slot = sequenceSlot {
+                // One sequence: new keys and values go straight into its cache rows.
+                let layerKeys = keys(slot: slot, layer: index), layerValues = values(slot: slot, layer: index)
+                Linear.forward(output: layerKeys + start * kvWidth, input: normalized, weight: layer.keyProjection, rows: count, workspace: workspace)
+                Linear.forward(output: layerValues + start * kvWidth, input: normalized, weight: layer.valueProjection, rows: count, workspace: workspace)
+                rotary.apply(layerKeys + start * kvWidth, rows: count, headCount: config.keyValueHeadCount,
+                             layout: weights.queryKeyLayout, position: { rowPositions[$0] })
+                if count == 1 {
+                    Attention.forwardCached(output: attended, query: queries, keyCache: layerKeys, valueCache: layerValues,
+                                            rows: 1, startPosition: start, headCount: config.headCount,
+                                            keyValueHeadCount: config.keyValueHeadCount, headDimension: config.headDimension,
+                                            context: context, scores: scores)
+                } else {
+                    Attention.forwardCachedBatched(output: attended, query: queries, keyCache: layerKeys, valueCache: layerValues,
+                                                   rows: count, startPosition: start, headCount: config.headCount,
+                                                   keyValueHeadCount: config.keyValueHeadCount,
+                                                   headDimension: config.headDimension, scores: scores)
+                }
             } else {
-                Attention.forwardCachedBatched(output: attended, query: queries, keyCache: layerKeys, valueCache: layerValues,
-                                               rows: count, startPosition: start, headCount: config.headCount,
-                                               keyValueHeadCount: config.keyValueHeadCount,
-                                               headDimension: config.headDimension, scores: scores)
+                // Several sequences: each row's key and value go to its own slot.
+                Linear.forward(output: newKeys, input: normalized, weight: layer.keyProjection, rows: count, workspace: workspace)
+                Linear.forward(output: newValues, input: normalized, weight: layer.valueProjection, rows: count, workspace: workspace)
+                rotary.apply(newKeys, rows: count, headCount: config.keyValueHeadCount, layout: weights.queryKeyLayout, position: { rowPositions[$0] })
+                for row in 0..<count {
+                    let offset = rowPositions[row] * kvWidth
+                    (keys(slot: rowSlots[row], layer: index) + offset).update(from: newKeys + row * kvWidth, count: kvWidth)
+                    (values(slot: rowSlots[row], layer: index) + offset).update(from: newValues + row * kvWidth, count: kvWidth)
+                }
+                Attention.forwardCached(output: attended, query: queries, rows: count, headCount: config.headCount,
+                                        keyValueHeadCount: config.keyValueHeadCount, headDimension: config.headDimension,
+                                        context: context, scores: scores,
+                                        keyCache: { UnsafePointer(self.keys(slot: rowSlots[$0], layer: index)) },
+                                        valueCache: { UnsafePointer(self.values(slot: rowSlots[$0], layer: index)) },
+                                        length: { rowPositions[$0] + 1 })
             }
             Linear.forward(output: residual, input: attended, weight: layer.outputProjection, rows: count, accumulate: true, workspace: workspace)
             RMSNorm.forward(output: normalized, input: residual, weight: layer.feedForwardNorm.floats,
@@ -161,7 +251,11 @@ public final class InferenceSession: @unchecked Sendable {
             SwiGLU.forward(output: gate, gate: gate, up: up, count: count * hidden)
             Linear.forward(output: residual, input: gate, weight: layer.downProjection, rows: count, accumulate: true, workspace: workspace)
         }
-        position += count
+        if let slot = sequenceSlot {
+            positions[slot] += count
+        } else {
+            for row in 0..<count { positions[rowSlots[row]] += 1 }
+        }
         guard logitRows > 0 else { return }
         let firstRow = count - logitRows
         RMSNorm.forward(output: normalized, input: residual + firstRow * dim, weight: weights.finalNorm.floats,

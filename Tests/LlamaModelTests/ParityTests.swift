@@ -92,3 +92,33 @@ final class ParityTests: XCTestCase {
         XCTAssertEqual(output.trimmingCharacters(in: .whitespacesAndNewlines), "30 lm_head.weight 96 3 bfloat16")
     }
 }
+
+/// Several sequences decoded together give what each gives alone.
+final class BatchedDecodingTests: XCTestCase {
+    func testBatchedDecodeEqualsSeparateDecodes() throws {
+        let weights = try Checkpoint.load(directory: ModelFixtures.tinyLlama).weights
+        let prompts: [[Int32]] = [[1, 626, 685], [1, 5, 9, 400, 17], [1, 897]]
+        let continuations: [[Int32]] = [[579, 776, 834], [12, 13, 14], [100, 200, 300]]
+        var expected: [[Float]] = []
+        for (prompt, continuation) in zip(prompts, continuations) {
+            let session = InferenceSession(weights: weights, context: 16)
+            try session.forward(prompt)
+            var rows: [Float] = []
+            for token in continuation { rows += try session.forward(token: token) }
+            expected.append(rows)
+        }
+        let batched = InferenceSession(weights: weights, context: 16, slotCount: 3)
+        for (slot, prompt) in prompts.enumerated() { try batched.forward(prompt, slot: slot) }
+        var got: [[Float]] = [[], [], []]
+        for step in 0..<3 {
+            // The middle sequence joins late in the last step, to mix positions in one batch.
+            let slots = step == 2 ? [2, 0, 1] : [0, 2, 1]
+            let logits = try batched.forwardBatch(slots: slots, tokens: slots.map { continuations[$0][step] })
+            for (row, slot) in slots.enumerated() { got[slot] += logits[(row * 1000)..<((row + 1) * 1000)] }
+        }
+        for slot in 0..<3 { XCTAssertLessThan(maxAbsoluteDifference(got[slot], expected[slot]), 1e-5, "slot \(slot)") }
+        XCTAssertEqual(batched.position(of: 1), 8)
+        XCTAssertThrowsError(try batched.forwardBatch(slots: [0, 0], tokens: [1, 1]))
+        XCTAssertThrowsError(try batched.forwardBatch(slots: [3], tokens: [1]))
+    }
+}

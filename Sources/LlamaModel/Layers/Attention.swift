@@ -3,16 +3,19 @@ import LlamaCore
 /// Causal scaled dot-product attention (Vaswani et al., 2017) with grouped key/value heads:
 /// query head h reads key/value head h / (heads / kvHeads); LLaMA 1 has one per query head.
 public enum Attention {
-    /// Attention of T new rows against a key/value cache that already holds them.
+    /// Attention of T new rows against key/value caches that already hold them; row t
+    /// attends to the first `length(t)` positions of its own cache (rows of one sequence
+    /// share a cache; rows of a batch of sequences each have their own).
     ///
     /// - output: (T, heads * headDim) attention outputs, before the output projection.
-    /// - query: (T, heads * headDim) rotated queries of positions start ..< start + T.
-    /// - keyCache, valueCache: (context, kvHeads * headDim) for this layer, rows 0 ..< start + T filled.
+    /// - query: (T, heads * headDim) rotated queries.
+    /// - keyCache(t), valueCache(t): (context, kvHeads * headDim) cache of row t's sequence.
     /// - scores: scratch of `Parallel.threadCount * context` floats.
     public static func forwardCached(output: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
-                                     keyCache: UnsafePointer<Float>, valueCache: UnsafePointer<Float>,
-                                     rows: Int, startPosition: Int, headCount: Int, keyValueHeadCount: Int,
-                                     headDimension: Int, context: Int, scores: UnsafeMutablePointer<Float>) {
+                                     rows: Int, headCount: Int, keyValueHeadCount: Int, headDimension: Int,
+                                     context: Int, scores: UnsafeMutablePointer<Float>,
+                                     keyCache: (Int) -> UnsafePointer<Float>, valueCache: (Int) -> UnsafePointer<Float>,
+                                     length: (Int) -> Int) {
         let queryWidth = headCount * headDimension, keyValueWidth = keyValueHeadCount * headDimension
         let group = headCount / keyValueHeadCount
         let scale = 1 / Float(headDimension).squareRoot()
@@ -23,23 +26,34 @@ public enum Attention {
             var item = worker
             while item < items {
                 let t = item / headCount, head = item % headCount
-                let length = startPosition + t + 1
+                let visible = length(t)
+                let keys = keyCache(t), values = valueCache(t)
                 let q = query + t * queryWidth + head * headDimension
                 let keyOffset = (head / group) * headDimension
-                for s in 0..<length {
-                    row[s] = VectorMath.dot(q, keyCache + s * keyValueWidth + keyOffset, headDimension) * scale
+                for s in 0..<visible {
+                    row[s] = VectorMath.dot(q, keys + s * keyValueWidth + keyOffset, headDimension) * scale
                 }
-                let maximum = VectorMath.maximum(row, length)
-                let total = VectorMath.expSubtracting(row, maximum, length)
+                let maximum = VectorMath.maximum(row, visible)
+                let total = VectorMath.expSubtracting(row, maximum, visible)
                 let out = output + t * queryWidth + head * headDimension
                 out.update(repeating: 0, count: headDimension)
                 let normaliser = 1 / total
-                for s in 0..<length {
-                    VectorMath.axpy(row[s] * normaliser, valueCache + s * keyValueWidth + keyOffset, out, headDimension)
+                for s in 0..<visible {
+                    VectorMath.axpy(row[s] * normaliser, values + s * keyValueWidth + keyOffset, out, headDimension)
                 }
                 item += workers
             }
         }
+    }
+
+    /// `forwardCached` for T rows of one sequence at positions start ..< start + T.
+    public static func forwardCached(output: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
+                                     keyCache: UnsafePointer<Float>, valueCache: UnsafePointer<Float>,
+                                     rows: Int, startPosition: Int, headCount: Int, keyValueHeadCount: Int,
+                                     headDimension: Int, context: Int, scores: UnsafeMutablePointer<Float>) {
+        forwardCached(output: output, query: query, rows: rows, headCount: headCount, keyValueHeadCount: keyValueHeadCount,
+                      headDimension: headDimension, context: context, scores: scores,
+                      keyCache: { _ in keyCache }, valueCache: { _ in valueCache }, length: { startPosition + $0 + 1 })
     }
 
     /// Attention of a chunk of T > 1 new rows (prefill) through BLAS: per head, the scores

@@ -1,0 +1,253 @@
+import Foundation
+import LlamaCore
+import LlamaModel
+
+/// Serves many generation requests at once by continuous batching: new requests are
+/// prefilled into a free cache slot, and every step decodes one token for all running
+/// requests in a single pass over the weights (`InferenceSession.forwardBatch`).
+///
+/// The engine runs on its own thread; `submit` and `cancel` may be called from any thread.
+/// Events are delivered on the engine's thread and must not block.
+public final class GenerationEngine: @unchecked Sendable {
+    /// What happens to a request.
+    public enum Event: Sendable {
+        /// A new token with its log-probability under the model (before sampling filters).
+        case token(id: Int32, logProbability: Float)
+        /// The request ended.
+        case finished(FinishReason, GenerationResult)
+    }
+
+    public enum FinishReason: String, Sendable {
+        /// The end-of-sequence token.
+        case stop
+        /// `maxTokens` or the context was reached.
+        case length
+        /// The caller cancelled it (or the engine shut down).
+        case cancelled
+        /// The prompt could not be processed.
+        case error
+    }
+
+    /// One submitted request.
+    public struct Request: Sendable {
+        public var prompt: [Int32]
+        public var maxTokens: Int
+        public var sampling: SamplingParameters
+        public var stopAtEOS: Bool
+
+        public init(prompt: [Int32], maxTokens: Int, sampling: SamplingParameters, stopAtEOS: Bool = true) {
+            self.prompt = prompt
+            self.maxTokens = maxTokens
+            self.sampling = sampling
+            self.stopAtEOS = stopAtEOS
+        }
+    }
+
+    private final class Running {
+        let id: Int
+        let request: Request
+        let onEvent: @Sendable (Event) -> Void
+        var slot = -1
+        var sampler: Sampler?
+        var history: [Int32] = []
+        var result: GenerationResult
+        var nextToken: Int32 = 0
+        var cancelled = false
+        var decodeStart: UInt64 = 0
+
+        init(id: Int, request: Request, onEvent: @escaping @Sendable (Event) -> Void) {
+            self.id = id
+            self.request = request
+            self.onEvent = onEvent
+            result = GenerationResult(tokens: [], promptTokenCount: request.prompt.count, prefillSeconds: 0,
+                                      decodeSeconds: 0, stoppedAtEOS: false)
+        }
+    }
+
+    private let session: InferenceSession
+    private let condition = NSCondition()
+    private var waiting: [Running] = []
+    private var running: [Running] = []
+    private var freeSlots: [Int]
+    private var nextId = 0
+    private var stopping = false
+    private var stopped = false
+    private var thread: Thread?
+    /// Tokens produced since the engine started.
+    public private(set) var generatedTokens = 0
+
+    /// An engine over `weights` with `slots` concurrent sequences of up to `context` positions.
+    public init(weights: LlamaWeights, slots: Int, context: Int) {
+        session = InferenceSession(weights: weights, context: context, maxChunk: max(slots, 256), slotCount: slots)
+        freeSlots = Array((0..<session.slotCount).reversed())
+        let thread = Thread { [weak self] in self?.loop() }
+        thread.name = "llama-generation-engine"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Positions each sequence may use (prompt and generated tokens).
+    public var context: Int { session.context }
+    public var configuration: LlamaConfiguration { session.configuration }
+
+    /// Requests waiting for a slot.
+    public var queueLength: Int { condition.lock(); defer { condition.unlock() }; return waiting.count }
+    /// Requests being generated.
+    public var activeCount: Int { condition.lock(); defer { condition.unlock() }; return running.count }
+
+    /// Queues a request; returns its id for `cancel`.
+    @discardableResult
+    public func submit(_ request: Request, onEvent: @escaping @Sendable (Event) -> Void) -> Int {
+        condition.lock()
+        nextId += 1
+        let id = nextId
+        let item = Running(id: id, request: request, onEvent: onEvent)
+        let accepted = !stopping
+        if accepted {
+            waiting.append(item)
+            condition.signal()
+        }
+        condition.unlock()
+        if !accepted { onEvent(.finished(.cancelled, item.result)) }
+        return id
+    }
+
+    /// Stops a request; it finishes with `.cancelled` at the next step.
+    public func cancel(_ id: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        for item in waiting + running where item.id == id { item.cancelled = true }
+        condition.signal()
+    }
+
+    /// Stops accepting requests; running ones finish (`drain`) or are cancelled. Returns
+    /// when the engine thread has ended.
+    public func shutdown(drain: Bool) {
+        condition.lock()
+        stopping = true
+        if !drain {
+            for item in waiting + running { item.cancelled = true }
+        }
+        condition.signal()
+        while !stopped { condition.wait() }
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while waiting.isEmpty && running.isEmpty && !stopping { condition.wait() }
+            if stopping && running.isEmpty && (waiting.isEmpty || waiting.allSatisfy(\.cancelled)) {
+                let left = waiting
+                waiting = []
+                stopped = true
+                condition.broadcast()
+                condition.unlock()
+                for item in left { item.onEvent(.finished(.cancelled, item.result)) }
+                return
+            }
+            var admitted: [Running] = []
+            while !freeSlots.isEmpty, !waiting.isEmpty {
+                let item = waiting.removeFirst()
+                if item.cancelled {
+                    admitted.append(item)
+                    continue
+                }
+                item.slot = freeSlots.removeLast()
+                admitted.append(item)
+            }
+            condition.unlock()
+            for item in admitted { prefill(item) }
+            step()
+        }
+    }
+
+    private func prefill(_ item: Running) {
+        if item.cancelled || item.slot < 0 {
+            finish(item, .cancelled)
+            return
+        }
+        session.reset(slot: item.slot)
+        let start = DispatchTime.now().uptimeNanoseconds
+        do {
+            let budget = min(item.request.maxTokens, session.context - item.request.prompt.count)
+            guard !item.request.prompt.isEmpty, budget > 0 else {
+                finish(item, item.request.prompt.isEmpty ? .error : .length)
+                return
+            }
+            let logits = try session.forward(item.request.prompt, slot: item.slot)
+            let now = DispatchTime.now().uptimeNanoseconds
+            item.result.prefillSeconds = Double(now - start) / 1e9
+            item.decodeStart = now
+            item.sampler = Sampler(parameters: item.request.sampling, vocabularySize: session.configuration.vocabularySize)
+            item.history = item.request.prompt
+            item.history.reserveCapacity(item.request.prompt.count + budget)
+            condition.lock()
+            running.append(item)
+            condition.unlock()
+            choose(item, logits: logits)
+        } catch {
+            finish(item, .error)
+        }
+    }
+
+    /// Samples the next token of `item` from its logits and delivers it.
+    private func choose(_ item: Running, logits: UnsafeBufferPointer<Float>) {
+        guard let sampler = item.sampler else { return }
+        let token = item.history.withUnsafeBufferPointer { sampler.sample(logits: logits, history: $0) }
+        item.history.append(token)
+        item.result.tokens.append(token)
+        generatedTokens += 1
+        item.onEvent(.token(id: token, logProbability: Self.logProbability(of: token, in: logits)))
+        item.nextToken = token
+        let limit = min(item.request.maxTokens, session.context - item.request.prompt.count)
+        if item.request.stopAtEOS && token == session.configuration.eosTokenId {
+            item.result.stoppedAtEOS = true
+            finish(item, .stop)
+        } else if item.result.tokens.count >= limit {
+            finish(item, .length)
+        }
+    }
+
+    /// One batched decode step for every running request.
+    private func step() {
+        condition.lock()
+        let cancelled = running.filter(\.cancelled)
+        let batch = running.filter { !$0.cancelled }
+        condition.unlock()
+        for item in cancelled { finish(item, .cancelled) }
+        guard !batch.isEmpty else { return }
+        do {
+            let logits = try session.forwardBatch(slots: batch.map(\.slot), tokens: batch.map(\.nextToken))
+            let vocabulary = session.configuration.vocabularySize
+            for (row, item) in batch.enumerated() {
+                choose(item, logits: UnsafeBufferPointer(rebasing: logits[(row * vocabulary)..<((row + 1) * vocabulary)]))
+            }
+        } catch {
+            for item in batch { finish(item, .error) }
+        }
+    }
+
+    private func finish(_ item: Running, _ reason: FinishReason) {
+        condition.lock()
+        if let index = running.firstIndex(where: { $0 === item }) { running.remove(at: index) }
+        if item.slot >= 0 {
+            freeSlots.append(item.slot)
+            item.slot = -1
+        }
+        condition.unlock()
+        if item.decodeStart > 0 {
+            item.result.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - item.decodeStart) / 1e9
+        }
+        item.onEvent(.finished(reason, item.result))
+    }
+
+    /// log softmax(logits)[token].
+    public static func logProbability(of token: Int32, in logits: UnsafeBufferPointer<Float>) -> Float {
+        guard let base = logits.baseAddress else { return 0 }
+        let maximum = VectorMath.maximum(base, logits.count)
+        var sum: Double = 0
+        for value in logits { sum += Double(Foundation.exp(value - maximum)) }
+        return logits[Int(token)] - maximum - Float(Foundation.log(sum))
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import LlamaCore
+import LlamaGeneration
+import LlamaModel
+import XCTest
+
+/// Continuous batching gives each request what it would get alone.
+final class GenerationEngineTests: XCTestCase {
+    private final class Collector: @unchecked Sendable {
+        let lock = NSLock()
+        var tokens: [Int: [Int32]] = [:]
+        var reasons: [Int: GenerationEngine.FinishReason] = [:]
+        let done = DispatchGroup()
+    }
+
+    func testConcurrentRequestsMatchSeparateGreedyRuns() throws {
+        let weights = try Checkpoint.load(directory: ModelFixtures.tinyLlama).weights
+        let prompts: [[Int32]] = [[1, 626, 685, 897, 579, 776, 834, 227], [1, 5, 9], [1, 400, 17, 3], [1, 626], [1, 77, 78, 79, 80]]
+        var expected: [[Int32]] = []
+        for prompt in prompts {
+            let session = InferenceSession(weights: weights, context: 64)
+            expected.append(try Generator.generate(session: session, prompt: prompt, maxTokens: 10 + prompt.count,
+                                                   sampling: SamplingParameters(), stopAtEOS: false).tokens)
+        }
+        XCTAssertEqual(expected[0].prefix(16), [104, 251, 711, 711, 711, 73, 408, 174, 895, 137, 270, 930, 930, 270, 807, 78])
+        // Three slots for five requests: two wait, then take freed slots.
+        let engine = GenerationEngine(weights: weights, slots: 3, context: 64)
+        let collector = Collector()
+        for (index, prompt) in prompts.enumerated() {
+            collector.done.enter()
+            engine.submit(.init(prompt: prompt, maxTokens: 10 + prompt.count, sampling: SamplingParameters(), stopAtEOS: false)) { event in
+                collector.lock.lock()
+                defer { collector.lock.unlock() }
+                switch event {
+                case let .token(id, logProbability):
+                    XCTAssertLessThanOrEqual(logProbability, 0)
+                    collector.tokens[index, default: []].append(id)
+                case let .finished(reason, _):
+                    collector.reasons[index] = reason
+                    collector.done.leave()
+                }
+            }
+        }
+        XCTAssertEqual(collector.done.wait(timeout: .now() + 60), .success)
+        for index in prompts.indices {
+            XCTAssertEqual(collector.tokens[index], expected[index], "request \(index)")
+            XCTAssertEqual(collector.reasons[index], .length)
+        }
+        engine.shutdown(drain: true)
+    }
+
+    func testCancelAndShutdownEndRequests() throws {
+        let weights = try Checkpoint.load(directory: ModelFixtures.tinyLlama).weights
+        let engine = GenerationEngine(weights: weights, slots: 1, context: 2048)
+        let collector = Collector()
+        collector.done.enter()
+        collector.done.enter()
+        let first = engine.submit(.init(prompt: [1, 5], maxTokens: 100_000, sampling: SamplingParameters(), stopAtEOS: false)) { event in
+            if case let .finished(reason, _) = event {
+                collector.lock.lock(); collector.reasons[0] = reason; collector.lock.unlock()
+                collector.done.leave()
+            }
+        }
+        engine.submit(.init(prompt: [1, 6], maxTokens: 5, sampling: SamplingParameters())) { event in
+            if case let .finished(reason, _) = event {
+                collector.lock.lock(); collector.reasons[1] = reason; collector.lock.unlock()
+                collector.done.leave()
+            }
+        }
+        Thread.sleep(forTimeInterval: 0.2)
+        engine.cancel(first)
+        XCTAssertEqual(collector.done.wait(timeout: .now() + 60), .success)
+        XCTAssertEqual(collector.reasons[0], .cancelled)
+        XCTAssertNotEqual(collector.reasons[1], .cancelled)
+        engine.shutdown(drain: false)
+        engine.submit(.init(prompt: [1], maxTokens: 3, sampling: SamplingParameters())) { event in
+            if case let .finished(reason, _) = event {
+                collector.lock.lock(); collector.reasons[2] = reason; collector.lock.unlock()
+            }
+        }
+        XCTAssertEqual(collector.reasons[2], .cancelled, "a request after shutdown is refused at once")
+    }
+}
