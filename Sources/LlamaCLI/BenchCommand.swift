@@ -16,6 +16,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("prompt-tokens"), help: "Prompt length for prefill.") var promptTokens: Int = 128
     @Option(name: .customLong("decode-tokens"), help: "Tokens to decode.") var decodeTokens: Int = 128
     @Option(help: "Timed repetitions (best is reported).") var repeats: Int = 3
+    @Option(help: "Weight types to measure, comma-separated: f32, f16, bf16, q8_0, q4_0.") var types: String = "f32"
+    @Option(help: "Concurrent sequences for aggregate decode speed, comma-separated (empty: skip).") var concurrency: String = ""
 
     func run() throws {
         let gflops = MachineLimits.sgemmGigaflops()
@@ -24,19 +26,58 @@ struct BenchCommand: ParsableCommand {
                      BLAS.threadCount, bandwidth))
         let matrixVector = compareMatrixVector()
         print(String(format: "matrix-vector 8192x4096 F32: ours %.1f GB/s, OpenBLAS sgemv %.1f GB/s", matrixVector.ours, matrixVector.blas))
-        let weights: LlamaWeights
+        let base: LlamaWeights
         if let model {
-            weights = try OpenedModel.open(model).weights
+            base = try OpenedModel.open(model).weights
         } else {
             guard let config = LlamaConfiguration.presets[preset.uppercased()] else {
                 throw ValidationError("unknown preset '\(preset)'")
             }
-            weights = LlamaWeights.random(configuration: config, seed: 1)
+            base = LlamaWeights.random(configuration: config, seed: 1)
         }
+        for typeName in types.split(separator: ",") {
+            guard let dtype = DType(rawValue: typeName.uppercased()), [.f32, .f16, .bf16, .q8_0, .q4_0].contains(dtype) else {
+                throw ValidationError("unknown weight type '\(typeName)'")
+            }
+            let weights = model == nil ? Self.converted(base, to: dtype) : base
+            try measure(weights, label: model ?? preset, gflops: gflops, bandwidth: bandwidth)
+        }
+    }
+
+    /// `weights` with every matrix in `dtype` (norm gains stay float32).
+    static func converted(_ weights: LlamaWeights, to dtype: DType) -> LlamaWeights {
+        if dtype == .f32 { return weights }
+        func convert(_ tensor: Tensor) -> Tensor {
+            if dtype.isQuantized { return Quantization.canQuantize(shape: tensor.shape) ? Quantization.quantize(tensor, to: dtype) : tensor }
+            let result = Tensor(zeros: tensor.shape, dtype: dtype)
+            let destination = result.rawPointer.assumingMemoryBound(to: UInt16.self)
+            if dtype == .f16 { convertFloatToHalf(tensor.floats, destination, tensor.count) }
+            else { convertFloatToBFloat16(tensor.floats, destination, tensor.count) }
+            return result
+        }
+        let layers = weights.layers.map { layer in
+            LayerWeights(attentionNorm: layer.attentionNorm, queryProjection: convert(layer.queryProjection),
+                         keyProjection: convert(layer.keyProjection), valueProjection: convert(layer.valueProjection),
+                         outputProjection: convert(layer.outputProjection), feedForwardNorm: layer.feedForwardNorm,
+                         gateProjection: convert(layer.gateProjection), upProjection: convert(layer.upProjection),
+                         downProjection: convert(layer.downProjection))
+        }
+        return LlamaWeights(configuration: weights.configuration, tokenEmbedding: weights.tokenEmbedding, layers: layers,
+                            finalNorm: weights.finalNorm, outputProjection: convert(weights.outputProjection))
+    }
+
+    /// Prefill and decode speed of `weights` against the machine's limits.
+    private func measure(_ weights: LlamaWeights, label: String, gflops: Double, bandwidth: Double) throws {
         let config = weights.configuration
-        let bytesPerWeight = weights.layers.first?.queryProjection.dtype.byteSize ?? 4
-        let matrixParameters = config.parameterCount - config.vocabularySize * config.hiddenSize
-            - (config.tieWordEmbeddings ? 0 : config.vocabularySize * config.hiddenSize)
+        let matrixBytes = weights.layers.reduce(0) { total, layer in
+            total + [layer.queryProjection, layer.keyProjection, layer.valueProjection, layer.outputProjection,
+                     layer.gateProjection, layer.upProjection, layer.downProjection].reduce(0) { $0 + $1.byteCount }
+        }
+        let matrixParameters = config.layerCount * (2 * config.hiddenSize * config.queryWidth + 2 * config.hiddenSize * config.keyValueWidth
+            + 3 * config.hiddenSize * config.intermediateSize)
+        let weightType = weights.layers.first?.queryProjection.dtype.rawValue ?? "?"
+        print(String(format: "model: %@ %@ (%.1fM parameters, %.1f MB of weights read per token)", label, weightType,
+                     Double(config.parameterCount) / 1e6, Double(matrixBytes + weights.outputProjection.byteCount) / 1e6))
         let session = InferenceSession(weights: weights, context: promptTokens + decodeTokens + 1, maxChunk: promptTokens)
         var generator = SeededGenerator(seed: 7)
         let prompt = (0..<promptTokens).map { _ in Int32(generator.nextInt(below: config.vocabularySize)) }
@@ -57,20 +98,38 @@ struct BenchCommand: ParsableCommand {
         }
         let t = Double(promptTokens)
         let attentionFlops = 2 * 2 * Double(config.layerCount) * t * (t + 1) / 2 * Double(config.queryWidth)
-        let prefillFlops = 2 * Double(matrixParameters) * t + attentionFlops
-            + 2 * Double(config.vocabularySize * config.hiddenSize)
+        let prefillFlops = 2 * Double(matrixParameters) * t + attentionFlops + 2 * Double(config.vocabularySize * config.hiddenSize)
         let prefillRate = prefillFlops / bestPrefill / 1e9
         let decodeRate = Double(decodeTokens) / bestDecode
-        let headBytes = config.vocabularySize * config.hiddenSize * bytesPerWeight
-        let bytesPerToken = Double(matrixParameters * bytesPerWeight + headBytes)
+        let bytesPerToken = Double(matrixBytes + weights.outputProjection.byteCount)
             + Double(config.keyValueCacheBytes(context: promptTokens + decodeTokens / 2))
         let decodeBound = bandwidth * 1e9 / bytesPerToken
-        print(String(format: "model: %@ (%.1fM parameters, %d-byte weights)", model ?? preset,
-                     Double(config.parameterCount) / 1e6, bytesPerWeight))
-        print(String(format: "prefill: %d tokens in %.3f s = %.1f tokens/s, %.1f GFLOP/s = %.0f%% of sgemm peak",
+        print(String(format: "  prefill %d tokens: %.3f s = %.1f tokens/s, %.1f GFLOP/s = %.0f%% of sgemm peak",
                      promptTokens, bestPrefill, t / bestPrefill, prefillRate, 100 * prefillRate / gflops))
-        print(String(format: "decode: %.1f tokens/s (%.2f MB read per token) = %.0f%% of the bandwidth bound (%.1f tokens/s), %.1f GB/s",
-                     decodeRate, bytesPerToken / 1e6, 100 * decodeRate / decodeBound, decodeBound, decodeRate * bytesPerToken / 1e9))
+        print(String(format: "  decode: %.1f tokens/s = %.0f%% of the bandwidth bound (%.1f tokens/s), %.1f GB/s",
+                     decodeRate, 100 * decodeRate / decodeBound, decodeBound, decodeRate * bytesPerToken / 1e9))
+        for text in concurrency.split(separator: ",") {
+            guard let sequences = Int(text), sequences > 0 else { throw ValidationError("bad --concurrency '\(text)'") }
+            let rate = try aggregateDecode(weights, sequences: sequences, prompt: Array(prompt.prefix(16)))
+            print(String(format: "  %d concurrent sequences: %.1f tokens/s aggregate", sequences, rate))
+        }
+    }
+
+    /// Tokens per second decoded by `sequences` requests running together.
+    private func aggregateDecode(_ weights: LlamaWeights, sequences: Int, prompt: [Int32]) throws -> Double {
+        let engine = GenerationEngine(weights: weights, slots: sequences, context: prompt.count + decodeTokens + 1)
+        defer { engine.shutdown(drain: false) }
+        let group = DispatchGroup()
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<sequences {
+            group.enter()
+            engine.submit(.init(prompt: prompt, maxTokens: decodeTokens, sampling: SamplingParameters(), stopAtEOS: false)) { event in
+                if case .finished = event { group.leave() }
+            }
+        }
+        group.wait()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Double(sequences * decodeTokens) / seconds
     }
 
     /// Read rate of the two single-row kernels on a 128 MiB float32 matrix.
