@@ -25,6 +25,9 @@ public enum Linear {
                     floatMatrixVector(output: output, input: input, weight: weight.floats,
                                       outFeatures: outFeatures, inFeatures: inFeatures, accumulate: accumulate)
                 }
+            } else if rows <= smallBatchRows && !useBLASForMatrixVector {
+                floatSmallBatch(output: output, input: input, weight: weight.floats, rows: rows,
+                                outFeatures: outFeatures, inFeatures: inFeatures, accumulate: accumulate)
             } else {
                 BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
                           a: input, lda: inFeatures, b: weight.floats, ldb: inFeatures, beta: beta, c: output, ldc: outFeatures)
@@ -110,6 +113,27 @@ public enum Linear {
                 let total = VectorMath.dot(weight + row * inFeatures, input, inFeatures)
                 output[row] = accumulate ? output[row] + total : total
                 row += 1
+            }
+        }
+    }
+
+    /// Up to this many rows (a decode step of several sequences) a weight-streaming kernel
+    /// beats sgemm, whose packing does not pay off for so few rows.
+    public static let smallBatchRows = 8
+
+    /// y[T, out] = x[T, in] · Wᵀ for a few rows T: each weight row is read from memory once
+    /// and dotted with every input row while it sits in L1.
+    public static func floatSmallBatch(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                                       weight: UnsafePointer<Float>, rows: Int, outFeatures: Int, inFeatures: Int,
+                                       accumulate: Bool) {
+        Parallel.forRanges(outFeatures, grain: 4, minimumPerThread: 64) { first, last in
+            for row in first..<last {
+                let w = weight + row * inFeatures
+                for t in 0..<rows {
+                    let total = VectorMath.dot(w, input + t * inFeatures, inFeatures)
+                    let y = output + t * outFeatures + row
+                    y.pointee = accumulate ? y.pointee + total : total
+                }
             }
         }
     }

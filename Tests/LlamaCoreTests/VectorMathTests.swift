@@ -76,7 +76,7 @@ final class VectorMathTests: XCTestCase {
                 weight = f32
             }
             let rounded = weight.toFloatArray()
-            for (count, useBLAS) in [(1, false), (1, true), (rows, false)] {
+            for (count, useBLAS) in [(1, false), (1, true), (rows, false), (rows, true)] {
                 Linear.useBLASForMatrixVector = useBLAS
                 defer { Linear.useBLASForMatrixVector = false }
                 var output = [Float](repeating: 1, count: count * outFeatures)
