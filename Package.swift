@@ -27,6 +27,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -39,8 +40,12 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(name: "LlamaModel", dependencies: ["LlamaCore", "CBLAS"], swiftSettings: swiftSettings),
         .target(name: "LlamaGeneration", dependencies: ["LlamaModel", "LlamaTokenizer"], swiftSettings: swiftSettings),
+        .target(name: "LlamaServer",
+                dependencies: ["LlamaModel", "LlamaGeneration", "LlamaTokenizer",
+                               .product(name: "Hummingbird", package: "hummingbird")],
+                swiftSettings: swiftSettings),
         .executableTarget(name: "LlamaCLI",
-                          dependencies: ["LlamaCore", "LlamaModel", "LlamaTokenizer", "LlamaGeneration",
+                          dependencies: ["LlamaCore", "LlamaModel", "LlamaTokenizer", "LlamaGeneration", "LlamaServer",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swiftSettings),
         .testTarget(name: "LlamaCoreTests", dependencies: ["LlamaCore"], swiftSettings: swiftSettings),

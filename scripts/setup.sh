@@ -15,7 +15,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if ! python3 -c "import sentencepiece, safetensors, numpy, gguf" >/dev/null 2>&1; then
+if ! python3 -c "import sentencepiece, safetensors, numpy, gguf, openai" >/dev/null 2>&1; then
     echo "setup: installing Python reference libraries" >&2
-    python3 -m pip install -q --disable-pip-version-check sentencepiece safetensors numpy gguf
+    python3 -m pip install -q --disable-pip-version-check sentencepiece safetensors numpy gguf openai
 fi

@@ -1,0 +1,116 @@
+import Foundation
+import Hummingbird
+import LlamaGeneration
+import NIOCore
+
+extension CompletionServer {
+    /// Everything a finished request produced.
+    struct Outcome {
+        var text = ""
+        var tokens: [(id: Int32, logProbability: Float)] = []
+        var finishReason = "length"
+    }
+
+    /// Waits for the whole generation and answers with one JSON object.
+    func completeResponse(_ request: CompletionRequest, _ job: Job) async throws -> Response {
+        var assembler = TextAssembler(tokenizer: tokenizer, stops: request.stop)
+        var outcome = Outcome()
+        for await event in job.events {
+            switch event {
+            case let .token(id, logProbability):
+                outcome.text += assembler.append(id)
+                outcome.tokens.append((id, logProbability))
+                if assembler.stopped { engine.cancel(job.id) }
+            case let .finished(reason, _):
+                outcome.text += assembler.finish()
+                outcome.finishReason = assembler.stopped || reason == .stop ? "stop" : "length"
+                if reason == .error { throw ServerRequestError(status: 500, message: "generation failed", parameter: nil) }
+            }
+        }
+        let usage = ["prompt_tokens": job.promptTokens, "completion_tokens": outcome.tokens.count,
+                     "total_tokens": job.promptTokens + outcome.tokens.count]
+        let choice: [String: Any]
+        switch request.kind {
+        case .completion:
+            choice = ["index": 0, "text": outcome.text, "finish_reason": outcome.finishReason,
+                      "logprobs": request.logprobs ? completionLogprobs(outcome.tokens) : NSNull()]
+        case .chat:
+            choice = ["index": 0, "message": ["role": "assistant", "content": outcome.text], "finish_reason": outcome.finishReason,
+                      "logprobs": request.logprobs ? chatLogprobs(outcome.tokens) : NSNull()]
+        }
+        return try json(["id": job.identifier, "object": request.kind == .chat ? "chat.completion" : "text_completion",
+                         "created": Int(Date().timeIntervalSince1970), "model": request.model ?? configuration.modelName,
+                         "choices": [choice], "usage": usage])
+    }
+
+    /// Streams the generation as server-sent events (`data: {chunk}` … `data: [DONE]`).
+    /// A client that goes away cancels its generation; the stream then closes cleanly.
+    func streamingResponse(_ request: CompletionRequest, _ job: Job) -> Response {
+        let created = Int(Date().timeIntervalSince1970)
+        let model = request.model ?? configuration.modelName
+        let object = request.kind == .chat ? "chat.completion.chunk" : "text_completion"
+        @Sendable func chunk(_ text: String?, role: Bool = false, token: (Int32, Float)? = nil, finish: String? = nil) -> ByteBuffer {
+            var choice: [String: Any] = ["index": 0, "finish_reason": finish ?? NSNull()]
+            switch request.kind {
+            case .completion:
+                choice["text"] = text ?? ""
+                choice["logprobs"] = request.logprobs && token != nil ? completionLogprobs(token.map { [($0.0, $0.1)] } ?? []) : NSNull()
+            case .chat:
+                var delta: [String: Any] = [:]
+                if role { delta["role"] = "assistant" }
+                if let text { delta["content"] = text }
+                choice["delta"] = delta
+                choice["logprobs"] = request.logprobs && token != nil ? chatLogprobs(token.map { [($0.0, $0.1)] } ?? []) : NSNull()
+            }
+            let body: [String: Any] = ["id": job.identifier, "object": object, "created": created, "model": model, "choices": [choice]]
+            let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+            return ByteBuffer(string: "data: " + String(decoding: data, as: UTF8.self) + "\n\n")
+        }
+        let tokenizer = self.tokenizer, engine = self.engine, counters = self.counters
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                        body: ResponseBody { writer in
+            defer { counters.leave() }
+            var assembler = TextAssembler(tokenizer: tokenizer, stops: request.stop)
+            do {
+                if request.kind == .chat { try await writer.write(chunk(nil, role: true)) }
+                for await event in job.events {
+                    switch event {
+                    case let .token(id, logProbability):
+                        let text = assembler.append(id)
+                        if !text.isEmpty || request.logprobs { try await writer.write(chunk(text, token: (id, logProbability))) }
+                        if assembler.stopped { engine.cancel(job.id) }
+                    case let .finished(reason, _):
+                        let rest = assembler.finish()
+                        let finish = assembler.stopped || reason == .stop ? "stop" : "length"
+                        try await writer.write(chunk(rest.isEmpty ? nil : rest, finish: finish))
+                    }
+                }
+                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                try await writer.finish(nil)
+            } catch {
+                engine.cancel(job.id)
+                throw error
+            }
+        })
+    }
+
+    /// The completions API's logprobs object (the chosen tokens only).
+    func completionLogprobs(_ tokens: [(id: Int32, logProbability: Float)]) -> [String: Any] {
+        var offsets: [Int] = []
+        var offset = 0
+        for token in tokens {
+            offsets.append(offset)
+            offset += tokenText(token.id).count
+        }
+        return ["tokens": tokens.map { tokenText($0.id) }, "token_logprobs": tokens.map { Double($0.logProbability) },
+                "top_logprobs": NSNull(), "text_offset": offsets]
+    }
+
+    /// The chat API's logprobs object.
+    func chatLogprobs(_ tokens: [(id: Int32, logProbability: Float)]) -> [String: Any] {
+        ["content": tokens.map { token -> [String: Any] in
+            let text = tokenText(token.id)
+            return ["token": text, "logprob": Double(token.logProbability), "bytes": Array(text.utf8).map(Int.init), "top_logprobs": []]
+        }]
+    }
+}
