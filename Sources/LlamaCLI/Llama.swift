@@ -6,5 +6,5 @@ struct Llama: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "llama",
         abstract: "The LLaMA system in Swift: data, tokenizer, training, inference, evaluation.",
-        subcommands: [])
+        subcommands: [TokenizerCommand.self])
 }

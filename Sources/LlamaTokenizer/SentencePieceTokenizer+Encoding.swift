@@ -44,6 +44,8 @@ final class EncodingScratch {
     var segments: [EncodedSegment] = []
     /// Unused merged piece id → the pieces it was formed from (SentencePiece `rev_merge`).
     var unusedMerges: [Int32: (left: EncodedSegment, right: EncodedSegment)] = [:]
+    /// Results for segments seen before (used when segments are independent).
+    var cache = SegmentCache()
 }
 
 extension SentencePieceTokenizer {
@@ -181,6 +183,43 @@ extension SentencePieceTokenizer {
         scratch.segments.removeAll(keepingCapacity: true)
         let count = scratch.text.count
         if count == 0 { return }
+        if !segmentsAreIndependent {
+            mergePairs(from: 0, to: count, scratch: scratch)
+            return
+        }
+        // Segments start at a `▁` that follows another character; no piece spans two of
+        // them, so each is segmented (or found in the cache) on its own.
+        let text = scratch.text
+        text.withUnsafeBufferPointer { text in
+            var segmentStart = 0
+            var position = 1
+            while position <= count {
+                let isBoundary = position == count
+                    || (position + 2 < count && text[position] == 0xE2 && text[position + 1] == 0x96 && text[position + 2] == 0x81
+                        && !(position >= 3 && text[position - 3] == 0xE2 && text[position - 2] == 0x96 && text[position - 1] == 0x81))
+                if isBoundary {
+                    let hash = WordCounter.hash(text, segmentStart, position)
+                    if let cached = scratch.cache.lookup(text, segmentStart, position, hash: hash) {
+                        var start = Int32(segmentStart)
+                        for index in cached {
+                            let length = scratch.cache.pieceLengths[index]
+                            scratch.segments.append(EncodedSegment(start: start, length: length, id: scratch.cache.pieceIds[index]))
+                            start += length
+                        }
+                    } else {
+                        let first = scratch.segments.count
+                        mergePairs(from: segmentStart, to: position, scratch: scratch)
+                        scratch.cache.store(text, segmentStart, position, hash: hash, pieces: scratch.segments[first...])
+                    }
+                    segmentStart = position
+                }
+                position += 1
+            }
+        }
+    }
+
+    /// Runs the BPE merges on `scratch.text[from..<to]` and appends the pieces to `scratch.segments`.
+    private func mergePairs(from: Int, to: Int, scratch: EncodingScratch) {
         scratch.symbolStart.removeAll(keepingCapacity: true)
         scratch.symbolLength.removeAll(keepingCapacity: true)
         scratch.symbolId.removeAll(keepingCapacity: true)
@@ -189,11 +228,11 @@ extension SentencePieceTokenizer {
         if hasUnusedPieces { scratch.unusedMerges.removeAll(keepingCapacity: true) }
 
         scratch.text.withUnsafeBufferPointer { text in
-            var position = 0
-            while position < count {
-                var length = userDefinedMatcher.longestMatch(in: text, at: position, end: count)
+            var position = from
+            while position < to {
+                var length = userDefinedMatcher.longestMatch(in: text, at: position, end: to)
                 let isFrozen = length > 0
-                if !isFrozen { length = min(UTF8Scanning.characterLength(leadByte: text[position]), count - position) }
+                if !isFrozen { length = min(UTF8Scanning.characterLength(leadByte: text[position]), to - position) }
                 var id: Int32 = -1
                 if isFrozen {
                     id = segmentablePieces[Array(text[position..<(position + length)])] ?? -1

@@ -44,6 +44,11 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
     let mergesUnknownCharacters: Bool
     /// Whether the vocabulary has unused pieces, which are re-split after merging.
     let hasUnusedPieces: Bool
+    /// Whether text can be cut before every `▁` that follows another character and each
+    /// part segmented alone with the same result: true when no segmentable piece holds a
+    /// `▁` after another character and no piece is unused (whose re-split would depend on
+    /// the whole text). Enables the per-segment cache.
+    let segmentsAreIndependent: Bool
     /// Byte piece ids by byte value, `(256)`, when byte fallback is on.
     let byteIds: [Int32]?
     /// The text normalizer of the model.
@@ -132,6 +137,19 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
         unkId = unknownId
         byteIds = byteFallback ? byteIdTable : nil
         hasUnusedPieces = types.contains(.unused)
+        var spaceFollowsCharacter = false
+        for piece in segmentable.keys where piece.count > 3 {
+            var index = 1
+            while index + 2 < piece.count {
+                if piece[index] == 0xE2 && piece[index + 1] == 0x96 && piece[index + 2] == 0x81
+                    && !(index >= 3 && piece[index - 3] == 0xE2 && piece[index - 2] == 0x96 && piece[index - 1] == 0x81)
+                {
+                    spaceFollowsCharacter = true
+                }
+                index += 1
+            }
+        }
+        segmentsAreIndependent = !spaceFollowsCharacter && !hasUnusedPieces
 
         // One-character pieces and merge pairs, for integer lookups while encoding.
         var characterEntries: [(key: UInt64, value: Int32)] = []

@@ -41,6 +41,13 @@ struct SymbolMatcher: Sendable {
         return 0
     }
 
+    /// Whether some symbol could start somewhere in `bytes` (a cheap first-byte scan).
+    func mayMatch(in bytes: [UInt8]) -> Bool {
+        if isEmpty { return false }
+        for byte in bytes where !symbolsByFirstByte[Int(byte)].isEmpty { return true }
+        return false
+    }
+
     /// Replaces every occurrence (leftmost, longest) of a symbol by `replacement`
     /// (SentencePiece `PrefixMatcher::GlobalReplace`, used to cut training text at meta pieces).
     func replacingAll(in bytes: [UInt8], with replacement: [UInt8]) -> [UInt8] {
