@@ -3,8 +3,9 @@
 /// separately gives exactly the segmentation of the whole text.
 ///
 /// Keys live in a byte arena; values are runs of `(piece length, piece id)`. The cache is
-/// emptied when it holds `capacity` entries, which bounds its memory.
-struct SegmentCache {
+/// emptied when it holds `capacity` entries, which bounds its memory. A class, so that the
+/// hot loop does not copy it; one instance per thread, never shared.
+final class SegmentCache {
     /// Entries kept before the cache is emptied.
     static let capacity = 1 << 16
 
@@ -17,10 +18,10 @@ struct SegmentCache {
     /// Flattened values: piece byte lengths and ids.
     private(set) var pieceLengths: [Int32] = []
     private(set) var pieceIds: [Int32] = []
-    private var slots = [Int32](repeating: -1, count: SegmentCache.capacity * 2)
+    /// Open-addressing slots holding entry indices, -1 when free; grows to `2 * capacity`.
+    private var slots = [Int32](repeating: -1, count: 1024)
 
     /// Looks up `text[start..<end]`; returns the range of its pieces in `pieceLengths`/`pieceIds`.
-    @inline(__always)
     func lookup(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, hash: UInt64) -> Range<Int>? {
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash >> 20) & mask
@@ -46,10 +47,11 @@ struct SegmentCache {
     }
 
     /// Stores the pieces of `text[start..<end]`.
-    mutating func store(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, hash: UInt64,
+    func store(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, hash: UInt64,
                         pieces: ArraySlice<EncodedSegment>)
     {
         if keyOffsets.count >= Self.capacity { removeAll() }
+        if (keyOffsets.count + 1) * 2 > slots.count { grow() }
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash >> 20) & mask
         while slots[slot] >= 0 { slot = (slot + 1) & mask }
@@ -66,7 +68,18 @@ struct SegmentCache {
         }
     }
 
-    private mutating func removeAll() {
+    /// Doubles the slot table and re-inserts every entry.
+    private func grow() {
+        slots = [Int32](repeating: -1, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (index, hash) in hashes.enumerated() {
+            var slot = Int(truncatingIfNeeded: hash >> 20) & mask
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(index)
+        }
+    }
+
+    private func removeAll() {
         arena.removeAll(keepingCapacity: true)
         keyOffsets.removeAll(keepingCapacity: true)
         keyLengths.removeAll(keepingCapacity: true)
