@@ -98,16 +98,25 @@ extension BPETrainer {
         BPETrainer.trace("  characters", traceStart); traceStart = Date()
         // Replace characters outside the alphabet, merging words that become equal.
         if options.splitByWhitespace {
-            var merged: [[UInt32]: Int64] = [:]
-            merged.reserveCapacity(units.count)
+            // Distinct words stay distinct unless a character was replaced, and a word with
+            // U+2585 never equals one without, so only the replaced words are re-counted.
+            var entries: [(characters: [UInt32], frequency: Int64)] = []
+            entries.reserveCapacity(units.count)
+            var replaced: [[UInt32]: Int64] = [:]
             for unit in units {
-                merged[unit.characters.map { required[$0] != nil ? $0 : Self.unknownCharacter }, default: 0] += unit.frequency
+                if unit.characters.allSatisfy({ required[$0] != nil }) {
+                    entries.append(unit)
+                } else {
+                    replaced[unit.characters.map { required[$0] != nil ? $0 : Self.unknownCharacter }, default: 0] += unit.frequency
+                }
             }
-            // SentencePiece `Sorted`: by count (descending), then by bytes, which for UTF-8 is code point order.
-            units = merged.map { ($0.key, $0.value) }.sorted { first, second in
-                first.frequency != second.frequency ? first.frequency > second.frequency
-                    : first.characters.lexicographicallyPrecedes(second.characters)
+            for (characters, frequency) in replaced { entries.append((characters, frequency)) }
+            let frequencies = entries.map(\.frequency)
+            let order = frequencies.indices.sorted { first, second in
+                frequencies[first] != frequencies[second] ? frequencies[first] > frequencies[second]
+                    : entries[first].characters.lexicographicallyPrecedes(entries[second].characters)
             }
+            units = order.map { entries[$0] }
         } else {
             for index in units.indices {
                 units[index].characters = units[index].characters.map { required[$0] != nil ? $0 : Self.unknownCharacter }

@@ -31,26 +31,37 @@ struct WordCounter {
     mutating func add(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, count: Int64) {
         let hashValue = Self.hash(bytes, start, end)
         let length = end - start
-        var mask = slots.count - 1
+        let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hashValue >> 20) & mask
-        while true {
-            let index = Int(slots[slot])
-            if index < 0 { break }
-            if hashes[index] == hashValue && Int(lengths[index]) == length {
-                let offset = Int(offsets[index])
-                var same = true
-                for position in 0..<length where arena[offset + position] != bytes[start + position] {
-                    same = false
-                    break
-                }
-                if same {
-                    counts[index] += count
-                    return
+        let found: Int = slots.withUnsafeBufferPointer { slots in
+            hashes.withUnsafeBufferPointer { hashes in
+                lengths.withUnsafeBufferPointer { lengths in
+                    offsets.withUnsafeBufferPointer { offsets in
+                        arena.withUnsafeBufferPointer { arena in
+                            while true {
+                                let index = Int(slots[slot])
+                                if index < 0 { return -1 - slot }
+                                if hashes[index] == hashValue && Int(lengths[index]) == length {
+                                    let offset = Int(offsets[index])
+                                    var same = true
+                                    for position in 0..<length where arena[offset + position] != bytes[start + position] {
+                                        same = false
+                                        break
+                                    }
+                                    if same { return index }
+                                }
+                                slot = (slot + 1) & mask
+                            }
+                        }
+                    }
                 }
             }
-            slot = (slot + 1) & mask
         }
-        slots[slot] = Int32(offsets.count)
+        if found >= 0 {
+            counts.withUnsafeMutableBufferPointer { $0[found] += count }
+            return
+        }
+        slots[-1 - found] = Int32(offsets.count)
         offsets.append(Int32(arena.count))
         lengths.append(Int32(length))
         counts.append(count)
@@ -58,7 +69,7 @@ struct WordCounter {
         arena.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
         if offsets.count * 2 > slots.count {
             slots = [Int32](repeating: -1, count: slots.count * 2)
-            mask = slots.count - 1
+            let mask = slots.count - 1
             for (index, hashValue) in hashes.enumerated() {
                 var slot = Int(truncatingIfNeeded: hashValue >> 20) & mask
                 while slots[slot] >= 0 { slot = (slot + 1) & mask }
