@@ -103,11 +103,22 @@ struct Normalizer: Sendable {
                 if byte == 0x20 {
                     if !isPreviousSpace { appendSpace(to: &output) }
                     isPreviousSpace = removeExtraWhitespaces
+                    position += 1
                 } else {
-                    output.append(byte)
+                    // Copy the whole run of such bytes at once.
+                    var runEnd = position + 1
+                    asciiPassesThrough.withUnsafeBufferPointer { passes in
+                        while runEnd < end {
+                            let next = input[runEnd]
+                            if next >= 0x80 || next == 0x20 || !passes[Int(next)] { break }
+                            if runEnd + 1 < end && input[runEnd + 1] >= 0x80 { break }
+                            runEnd += 1
+                        }
+                    }
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: input[position..<runEnd]))
                     isPreviousSpace = false
+                    position = runEnd
                 }
-                position += 1
                 continue
             }
             let consumed = normalizePrefix(input, at: position, end: end) { replacement in

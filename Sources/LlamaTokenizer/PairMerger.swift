@@ -94,45 +94,87 @@ struct PairMerger {
     private mutating func collectInitialPairs() {
         let wordCount = wordStarts.count - 1
         let workers = max(1, min(options.numThreads, wordCount))
-        var partial = [[UInt64: (frequency: UInt64, positions: [Position])]](repeating: [:], count: workers)
+        var partial = [PairCounts](repeating: PairCounts(), count: workers)
         let symbols = self.symbols, starts = wordStarts, frequencies = wordFrequencies, unknown = isUnknown
         partial.withUnsafeMutableBufferPointer { tables in
             let tables = tables
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var table: [UInt64: (frequency: UInt64, positions: [Position])] = [:]
                 let begin = wordCount * worker / workers, end = wordCount * (worker + 1) / workers
-                for word in begin..<end {
-                    let first = Int(starts[word]), last = Int(starts[word + 1])
-                    if last - first < 2 { continue }
-                    for index in (first + 1)..<last {
-                        let left = symbols[index - 1], right = symbols[index]
-                        if left < 0 || right < 0 || unknown[Int(left)] || unknown[Int(right)] { continue }
-                        let key = UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))
-                        let position = Position(word: Int32(word), left: Int32(index - 1), right: Int32(index))
-                        if table[key] == nil {
-                            table[key] = (frequencies[word], [position])
-                        } else {
-                            table[key]?.frequency &+= frequencies[word]
-                            table[key]?.positions.append(position)
-                        }
-                    }
-                }
-                tables[worker] = table
+                tables[worker] = PairCounts(symbols: symbols, starts: starts, frequencies: frequencies, unknown: unknown,
+                                            words: begin..<end)
             }
         }
-        // Symbol ids in a deterministic order (by pair key) within each range.
-        for table in partial {
-            for key in table.keys.sorted() {
-                guard let stats = table[key],
-                      let symbol = pairSymbol(Int32(truncatingIfNeeded: key >> 32), Int32(truncatingIfNeeded: key & 0xFFFF_FFFF))
+        // Symbol ids in a deterministic order (by pair key) within each range; positions
+        // stay in word order because the ranges are taken in order.
+        for counts in partial {
+            for local in counts.keys.indices.sorted(by: { counts.keys[$0] < counts.keys[$1] }) {
+                let key = counts.keys[local]
+                guard let symbol = pairSymbol(Int32(truncatingIfNeeded: key >> 32), Int32(truncatingIfNeeded: key & 0xFFFF_FFFF))
                 else { continue }
                 let index = Int(symbol)
-                frequencyOf[index] &+= stats.frequency
-                positionsOf[index].append(contentsOf: stats.positions)
+                frequencyOf[index] &+= counts.frequencies[local]
+                let range = Int(counts.positionStarts[local])..<Int(counts.positionStarts[local + 1])
+                if positionsOf[index].isEmpty {
+                    positionsOf[index] = Array(counts.positions[range])
+                } else {
+                    positionsOf[index].append(contentsOf: counts.positions[range])
+                }
                 markPending(symbol)
             }
         }
         flushPending()
+    }
+
+    /// Adjacent-pair counts of a range of words, with the positions grouped by pair in
+    /// one flat array (two passes: count, then fill), to avoid an allocation per pair.
+    private struct PairCounts {
+        /// Distinct pair keys, in first-seen order.
+        var keys: [UInt64] = []
+        var frequencies: [UInt64] = []
+        /// Positions of pair `i` are `positions[positionStarts[i]..<positionStarts[i + 1]]`, in word order.
+        var positionStarts: [Int32] = []
+        var positions: [Position] = []
+
+        init() {}
+
+        init(symbols: [Int32], starts: [Int32], frequencies wordFrequencies: [UInt64], unknown: [Bool], words: Range<Int>) {
+            var table = MutableIntegerTable()
+            var occurrences: [Int32] = []
+            var pairOfPosition: [Int32] = []
+            for word in words {
+                let first = Int(starts[word]), last = Int(starts[word + 1])
+                if last - first < 2 { continue }
+                for index in (first + 1)..<last {
+                    let left = symbols[index - 1], right = symbols[index]
+                    if left < 0 || right < 0 || unknown[Int(left)] || unknown[Int(right)] { continue }
+                    let key = UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))
+                    let local: Int
+                    if let found = table.value(for: key) {
+                        local = Int(found)
+                    } else {
+                        local = keys.count
+                        table.set(Int32(local), for: key)
+                        keys.append(key)
+                        frequencies.append(0)
+                        occurrences.append(0)
+                    }
+                    frequencies[local] &+= wordFrequencies[word]
+                    occurrences[local] += 1
+                    pairOfPosition.append(Int32(local))
+                    positions.append(Position(word: Int32(word), left: Int32(index - 1), right: Int32(index)))
+                }
+            }
+            // Group the positions by pair, keeping their order (a counting sort).
+            positionStarts = [Int32](repeating: 0, count: keys.count + 1)
+            for local in 0..<keys.count { positionStarts[local + 1] = positionStarts[local] + occurrences[local] }
+            var cursor = Array(positionStarts.dropLast())
+            var grouped = positions
+            for (offset, local) in pairOfPosition.enumerated() {
+                grouped[Int(cursor[Int(local)])] = positions[offset]
+                cursor[Int(local)] += 1
+            }
+            positions = grouped
+        }
     }
 
     /// Runs merges until `targetCount` pieces are found or no pair is left; returns the
