@@ -286,17 +286,19 @@ extension SentencePieceTokenizer {
         }
     }
 
-    /// Appends a final symbol, resolving pieces outside the segmentable set and splitting
-    /// unused pieces back into the pair they were merged from (SentencePiece `resegment`).
-    private func appendResegmented(_ piece: EncodedSegment, scratch: EncodingScratch) {
+    /// Appends a final symbol: text that is no segmentable piece becomes `<unk>`, and an
+    /// unused piece is split back into the pair it was merged from, recursively up to
+    /// depth 100 (sentencepiece 0.2.3 `resegment`; without a recorded pair it is `<unk>`).
+    private func appendResegmented(_ piece: EncodedSegment, scratch: EncodingScratch, depth: Int = 0) {
         var piece = piece
-        if piece.id < 0 {
-            let bytes = Array(scratch.text[Int(piece.start)..<Int(piece.start + piece.length)])
-            piece.id = reservedPieces[bytes] ?? segmentablePieces[bytes] ?? unkId
-        }
-        if hasUnusedPieces && pieceTypes[Int(piece.id)] == .unused, let parts = scratch.unusedMerges[piece.id] {
-            appendResegmented(parts.left, scratch: scratch)
-            appendResegmented(parts.right, scratch: scratch)
+        if piece.id < 0 { piece.id = unkId }
+        if hasUnusedPieces && depth <= 100 && pieceTypes[Int(piece.id)] == .unused {
+            if let parts = scratch.unusedMerges[piece.id] {
+                appendResegmented(parts.left, scratch: scratch, depth: depth + 1)
+                appendResegmented(parts.right, scratch: scratch, depth: depth + 1)
+            } else {
+                scratch.segments.append(EncodedSegment(start: piece.start, length: piece.length, id: unkId))
+            }
             return
         }
         scratch.segments.append(piece)

@@ -102,14 +102,25 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
             let id = Int32(index)
             let pieceUTF8 = Array(piece.piece.utf8)
             if pieceUTF8.isEmpty { throw invalid("piece \(index) is empty") }
+            if pieceUTF8.count >= 8000 { throw invalid("piece \(index) is too long (\(pieceUTF8.count) bytes)") }
             guard let type = PieceType(rawValue: piece.type.rawValue) else {
                 throw invalid("piece \(index) has unknown type \(piece.type.rawValue)")
             }
+            bytes.append(pieceUTF8)
+            types.append(type)
+            scores.append(piece.score)
+            // sentencepiece 0.2.3 skips an unused "\0" piece (a placeholder) and refuses other NULs.
+            if pieceUTF8 == [0] && type == .unused { continue }
+            if pieceUTF8.contains(0) { throw invalid("piece \(index) contains a NUL character") }
+            // One name space for all pieces: a text may not appear twice, whatever the types.
+            if segmentable[pieceUTF8] != nil || reserved[pieceUTF8] != nil {
+                throw invalid("piece \"\(piece.piece)\" is defined twice")
+            }
             let isSegmentable = type == .normal || type == .userDefined || type == .unused
             if isSegmentable {
-                if segmentable.updateValue(id, forKey: pieceUTF8) != nil { throw invalid("piece \"\(piece.piece)\" is defined twice") }
-            } else if reserved.updateValue(id, forKey: pieceUTF8) != nil {
-                throw invalid("piece \"\(piece.piece)\" is defined twice")
+                segmentable[pieceUTF8] = id
+            } else {
+                reserved[pieceUTF8] = id
             }
             if type == .userDefined { userDefined.append(pieceUTF8) }
             if type == .unknown {
@@ -121,9 +132,6 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
                 guard let value = Self.byteValue(ofPiece: pieceUTF8) else { throw invalid("byte piece \(piece.piece) is not of the form <0xNN>") }
                 byteIdTable[Int(value)] = id
             }
-            bytes.append(pieceUTF8)
-            types.append(type)
-            scores.append(piece.score)
         }
         if unknownId < 0 { throw invalid("no unknown piece (<unk>) is defined") }
         if byteFallback && byteIdTable.contains(-1) {
