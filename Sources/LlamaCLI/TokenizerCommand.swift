@@ -58,25 +58,30 @@ struct TokenizerEncodeCommand: ParsableCommand {
             }
 
             let tokenizer = try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: modelPath))
-            let lines = try TokenizerIO.readLines(inputs)
-            var text = ""
-            if format == "id" {
-                let encoded = tokenizer.encode(batchOfBytes: lines, addBOS: extra.contains("bos"),
-                                               addEOS: extra.contains("eos"), threadCount: max(1, threads))
-                for ids in encoded {
-                    let joined = ids.map(String.init).joined(separator: json ? "," : " ")
-                    text += json ? "{\"ids\":[\(joined)]}\n" : joined + "\n"
+            // Lines are read and written in blocks, so memory does not grow with the input.
+            let writer = try TokenizerIO.LineWriter(path: output)
+            func encodeBlock(_ lines: [[UInt8]]) {
+                var text = ""
+                if format == "id" {
+                    let encoded = tokenizer.encode(batchOfBytes: lines, addBOS: extra.contains("bos"),
+                                                   addEOS: extra.contains("eos"), threadCount: max(1, threads))
+                    for ids in encoded {
+                        let joined = ids.map(String.init).joined(separator: json ? "," : " ")
+                        text += json ? "{\"ids\":[\(joined)]}\n" : joined + "\n"
+                    }
+                } else {
+                    for line in lines {
+                        var pieces = tokenizer.encodeAsPieces(bytes: line)
+                        if extra.contains("bos"), let bos = tokenizer.bosId { pieces.insert(tokenizer.piece(for: bos), at: 0) }
+                        if extra.contains("eos"), let eos = tokenizer.eosId { pieces.append(tokenizer.piece(for: eos)) }
+                        text += json ? "{\"pieces\":[" + pieces.map(TokenizerIO.jsonString).joined(separator: ",") + "]}\n"
+                            : pieces.joined(separator: " ") + "\n"
+                    }
                 }
-            } else {
-                for line in lines {
-                    var pieces = tokenizer.encodeAsPieces(bytes: line)
-                    if extra.contains("bos"), let bos = tokenizer.bosId { pieces.insert(tokenizer.piece(for: bos), at: 0) }
-                    if extra.contains("eos"), let eos = tokenizer.eosId { pieces.append(tokenizer.piece(for: eos)) }
-                    text += json ? "{\"pieces\":[" + pieces.map(TokenizerIO.jsonString).joined(separator: ",") + "]}\n"
-                        : pieces.joined(separator: " ") + "\n"
-                }
+                writer.write(text)
             }
-            try TokenizerIO.write(text, to: output)
+            try TokenizerIO.forEachBlock(of: inputs, blockSize: 8192, encodeBlock)
+            try writer.finish()
         }
     }
 }

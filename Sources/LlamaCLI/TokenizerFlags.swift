@@ -108,6 +108,73 @@ enum TokenizerIO {
         return lines
     }
 
+    /// Calls `body` with blocks of up to `blockSize` lines of the named files, or of
+    /// standard input when `paths` is empty.
+    static func forEachBlock(of paths: [String], blockSize: Int, _ body: ([[UInt8]]) throws -> Void) throws {
+        var block: [[UInt8]] = []
+        block.reserveCapacity(blockSize)
+        let collect: (ArraySlice<UInt8>) throws -> Bool = { line in
+            block.append(Array(line))
+            if block.count == blockSize {
+                try body(block)
+                block.removeAll(keepingCapacity: true)
+            }
+            return true
+        }
+        if paths.isEmpty {
+            try LineReader.forEachLine(descriptor: 0, name: "<stdin>", collect)
+        } else {
+            for path in paths { try LineReader.forEachLine(of: URL(fileURLWithPath: path), collect) }
+        }
+        if !block.isEmpty { try body(block) }
+    }
+
+    /// Writes output text to standard output as it comes, or to a file that is replaced
+    /// atomically at `finish` (a temporary file next to it, fsync, rename).
+    final class LineWriter {
+        private let path: String?
+        private let temporaryPath: String?
+        private let handle: FileHandle
+
+        init(path: String?) throws {
+            self.path = path
+            if let path {
+                let url = URL(fileURLWithPath: path)
+                let temporary = url.deletingLastPathComponent()
+                    .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
+                guard FileManager.default.createFile(atPath: temporary, contents: nil),
+                      let handle = FileHandle(forWritingAtPath: temporary)
+                else {
+                    throw TokenizerError.unwritableFile(path: path, reason: "cannot create \(temporary)")
+                }
+                self.temporaryPath = temporary
+                self.handle = handle
+            } else {
+                temporaryPath = nil
+                handle = FileHandle.standardOutput
+            }
+        }
+
+        func write(_ text: String) {
+            handle.write(Data(text.utf8))
+        }
+
+        func finish() throws {
+            guard let path, let temporaryPath else { return }
+            do {
+                try handle.synchronize()
+                try handle.close()
+            } catch {
+                throw TokenizerError.unwritableFile(path: path, reason: "\(error)")
+            }
+            if rename(temporaryPath, path) != 0 {
+                let reason = String(cString: strerror(errno))
+                unlink(temporaryPath)
+                throw TokenizerError.unwritableFile(path: path, reason: reason)
+            }
+        }
+    }
+
     /// Writes `text` to the file at `path` atomically, or to standard output.
     static func write(_ text: String, to path: String?) throws {
         if let path {

@@ -62,7 +62,9 @@ final class EncodingCrossCheckTests: XCTestCase {
         try SentencePieceModelFile.write(model, to: url)
         try assertMatchesSentencePiece(model: url)
     }
+}
 
+extension XCTestCase {
     /// Encodes the mixed corpus with both implementations and compares line by line.
     func assertMatchesSentencePiece(model: URL, file: StaticString = #filePath, line: UInt = #line) throws {
         let corpus = try ReferenceTool.fixture("mixed_corpus.txt")
