@@ -8,8 +8,9 @@ struct WordCounter {
     private(set) var lengths: [Int32] = []
     private(set) var counts: [Int64] = []
     private var hashes: [UInt64] = []
-    /// Table slots holding word indices, -1 when free.
-    private var slots: [Int32] = [Int32](repeating: -1, count: 1 << 12)
+    /// Table slots: the high 32 bits of a word's hash and its index + 1 (0 when free), in
+    /// one word so that a probe touches one cache line before the arena.
+    private var slots: [UInt64] = [UInt64](repeating: 0, count: 1 << 12)
 
     /// Number of distinct words.
     var count: Int { offsets.count }
@@ -30,18 +31,20 @@ struct WordCounter {
     /// Adds `count` occurrences of `bytes[start..<end]`.
     mutating func add(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, count: Int64) {
         let hashValue = Self.hash(bytes, start, end)
+        let tag = hashValue & 0xFFFF_FFFF_0000_0000
         let length = end - start
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hashValue >> 20) & mask
         let found: Int = slots.withUnsafeBufferPointer { slots in
-            hashes.withUnsafeBufferPointer { hashes in
-                lengths.withUnsafeBufferPointer { lengths in
-                    offsets.withUnsafeBufferPointer { offsets in
-                        arena.withUnsafeBufferPointer { arena in
-                            while true {
-                                let index = Int(slots[slot])
-                                if index < 0 { return -1 - slot }
-                                if hashes[index] == hashValue && Int(lengths[index]) == length {
+            lengths.withUnsafeBufferPointer { lengths in
+                offsets.withUnsafeBufferPointer { offsets in
+                    arena.withUnsafeBufferPointer { arena in
+                        while true {
+                            let entry = slots[slot]
+                            if entry == 0 { return -1 - slot }
+                            if entry & 0xFFFF_FFFF_0000_0000 == tag {
+                                let index = Int(entry & 0xFFFF_FFFF) - 1
+                                if Int(lengths[index]) == length {
                                     let offset = Int(offsets[index])
                                     var same = true
                                     for position in 0..<length where arena[offset + position] != bytes[start + position] {
@@ -50,8 +53,8 @@ struct WordCounter {
                                     }
                                     if same { return index }
                                 }
-                                slot = (slot + 1) & mask
                             }
+                            slot = (slot + 1) & mask
                         }
                     }
                 }
@@ -61,19 +64,19 @@ struct WordCounter {
             counts.withUnsafeMutableBufferPointer { $0[found] += count }
             return
         }
-        slots[-1 - found] = Int32(offsets.count)
+        slots[-1 - found] = tag | UInt64(offsets.count + 1)
         offsets.append(Int32(arena.count))
         lengths.append(Int32(length))
         counts.append(count)
         hashes.append(hashValue)
         arena.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
         if offsets.count * 2 > slots.count {
-            slots = [Int32](repeating: -1, count: slots.count * 2)
+            slots = [UInt64](repeating: 0, count: slots.count * 2)
             let mask = slots.count - 1
             for (index, hashValue) in hashes.enumerated() {
                 var slot = Int(truncatingIfNeeded: hashValue >> 20) & mask
-                while slots[slot] >= 0 { slot = (slot + 1) & mask }
-                slots[slot] = Int32(index)
+                while slots[slot] != 0 { slot = (slot + 1) & mask }
+                slots[slot] = (hashValue & 0xFFFF_FFFF_0000_0000) | UInt64(index + 1)
             }
         }
     }
