@@ -61,15 +61,25 @@ struct TokenizerEncodeCommand: ParsableCommand {
             // Lines are read and written in blocks, so memory does not grow with the input.
             let writer = try TokenizerIO.LineWriter(path: output)
             func encodeBlock(_ lines: [[UInt8]]) {
-                var text = ""
                 if format == "id" {
                     let encoded = tokenizer.encode(batchOfBytes: lines, addBOS: extra.contains("bos"),
                                                    addEOS: extra.contains("eos"), threadCount: max(1, threads))
+                    var bytes: [UInt8] = []
+                    bytes.reserveCapacity(encoded.count * 64)
                     for ids in encoded {
-                        let joined = ids.map(String.init).joined(separator: json ? "," : " ")
-                        text += json ? "{\"ids\":[\(joined)]}\n" : joined + "\n"
+                        if json { bytes.append(contentsOf: Array("{\"ids\":[".utf8)) }
+                        for (position, id) in ids.enumerated() {
+                            if position > 0 { bytes.append(json ? 0x2C : 0x20) }
+                            TokenizerIO.appendDecimal(id, to: &bytes)
+                        }
+                        if json { bytes.append(contentsOf: Array("]}".utf8)) }
+                        bytes.append(0x0A)
                     }
-                } else {
+                    writer.write(bytes)
+                    return
+                }
+                var text = ""
+                do {
                     for line in lines {
                         var pieces = tokenizer.encodeAsPieces(bytes: line)
                         if extra.contains("bos"), let bos = tokenizer.bosId { pieces.insert(tokenizer.piece(for: bos), at: 0) }
@@ -78,7 +88,7 @@ struct TokenizerEncodeCommand: ParsableCommand {
                             : pieces.joined(separator: " ") + "\n"
                     }
                 }
-                writer.write(text)
+                writer.write(Array(text.utf8))
             }
             try TokenizerIO.forEachBlock(of: inputs, blockSize: 8192, encodeBlock)
             try writer.finish()

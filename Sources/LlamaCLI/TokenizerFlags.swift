@@ -155,8 +155,8 @@ enum TokenizerIO {
             }
         }
 
-        func write(_ text: String) {
-            handle.write(Data(text.utf8))
+        func write(_ bytes: [UInt8]) {
+            handle.write(Data(bytes))
         }
 
         func finish() throws {
@@ -181,6 +181,25 @@ enum TokenizerIO {
             try AtomicFileWriter.write(Data(text.utf8), to: URL(fileURLWithPath: path))
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+
+    /// Appends the decimal digits of `value`.
+    static func appendDecimal(_ value: Int32, to bytes: inout [UInt8]) {
+        var magnitude = Int64(value)
+        if magnitude < 0 {
+            bytes.append(0x2D)
+            magnitude = -magnitude
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(0x30 + magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
         }
     }
 
