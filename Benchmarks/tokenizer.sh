@@ -48,4 +48,7 @@ o, s = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 print(f"swift {o['train_seconds']:.3f} s, peak {int(sys.argv[3])/1024:.0f} MB | sentencepiece {s['train_seconds']:.3f} s, "
       f"peak {int(sys.argv[4])/1024:.0f} MB (python interpreter included) | ratio {s['train_seconds']/o['train_seconds']:.2f}x")
 PY
+echo "== memory with sampling: input_sentence_size=2000 (reservoir) on the same file"
+/usr/bin/time -f '%M' -o "$work/sampled.rss" "$llama" tokenizer bench --train="$kjv" --vocab_size=8000 --input_sentence_size=2000 --hard_vocab_limit=false --repeat=1 >/dev/null
+echo "swift peak $(( $(cat "$work/sampled.rss") / 1024 )) MB (whole file: $(( $(cat "$work/ours.rss") / 1024 )) MB)"
 uptime
