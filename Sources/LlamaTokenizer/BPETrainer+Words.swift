@@ -23,6 +23,7 @@ extension BPETrainer {
     func prepareWords(_ corpus: [(sentence: [UInt8], frequency: Int64)], source: String) throws -> TrainingWords {
         var traceStart = Date()
         let normalizer = try makeNormalizer()
+        BPETrainer.trace("  normalizer", traceStart); traceStart = Date()
         let metaMatcher = SymbolMatcher(symbols: metaPieces.values.map { Array($0.piece.utf8) })
         let threads = max(1, min(options.numThreads, corpus.count))
 

@@ -11,6 +11,9 @@ struct WordCounter {
     /// Table slots: the high 32 bits of a word's hash and its index + 1 (0 when free), in
     /// one word so that a probe touches one cache line before the arena.
     private var slots: [UInt64] = [UInt64](repeating: 0, count: 1 << 12)
+    /// A small direct-mapped table in front of `slots` (same entry format), which stays in
+    /// the processor cache: frequent words are found without touching the large table.
+    private var recent: [UInt64] = [UInt64](repeating: 0, count: 1 << 12)
 
     /// Number of distinct words.
     var count: Int { offsets.count }
@@ -33,6 +36,22 @@ struct WordCounter {
         let hashValue = Self.hash(bytes, start, end)
         let tag = hashValue & 0xFFFF_FFFF_0000_0000
         let length = end - start
+        let recentSlot = Int(truncatingIfNeeded: hashValue) & (recent.count - 1)
+        let recentEntry = recent[recentSlot]
+        if recentEntry & 0xFFFF_FFFF_0000_0000 == tag && recentEntry != 0 {
+            let index = Int(recentEntry & 0xFFFF_FFFF) - 1
+            if Int(lengths[index]) == length {
+                let offset = Int(offsets[index])
+                let same = arena.withUnsafeBufferPointer { arena -> Bool in
+                    for position in 0..<length where arena[offset + position] != bytes[start + position] { return false }
+                    return true
+                }
+                if same {
+                    counts.withUnsafeMutableBufferPointer { $0[index] += count }
+                    return
+                }
+            }
+        }
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hashValue >> 20) & mask
         let found: Int = slots.withUnsafeBufferPointer { slots in
@@ -62,9 +81,11 @@ struct WordCounter {
         }
         if found >= 0 {
             counts.withUnsafeMutableBufferPointer { $0[found] += count }
+            recent[recentSlot] = tag | UInt64(found + 1)
             return
         }
         slots[-1 - found] = tag | UInt64(offsets.count + 1)
+        recent[recentSlot] = tag | UInt64(offsets.count + 1)
         offsets.append(Int32(arena.count))
         lengths.append(Int32(length))
         counts.append(count)
