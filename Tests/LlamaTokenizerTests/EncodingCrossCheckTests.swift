@@ -35,6 +35,7 @@ final class EncodingCrossCheckTests: XCTestCase {
         ])
         let tokenizer = try SentencePieceTokenizer(contentsOf: model)
         XCTAssertEqual(tokenizer.vocabularySize, 32000)
+        XCTAssertTrue(tokenizer.segmentsAreIndependent, "whitespace-only pieces still allow the segment cache")
         try assertMatchesSentencePiece(model: model)
     }
 
