@@ -6,6 +6,9 @@ struct Llama: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "llama",
         abstract: "The LLaMA system in Swift: data, tokenizer, training, inference, evaluation.",
-        subcommands: [GenerateCommand.self, LogitsCommand.self, ParityCommand.self, BenchCommand.self,
-                      ModelInfoCommand.self, ConvertCommand.self, QuantizeCommand.self, ServeCommand.self])
+        subcommands: [
+            TokenizerCommand.self,
+            GenerateCommand.self, LogitsCommand.self, ParityCommand.self, BenchCommand.self, ModelInfoCommand.self,
+            ConvertCommand.self, QuantizeCommand.self, ServeCommand.self,
+        ])
 }

@@ -21,44 +21,46 @@ extension BPETrainer {
     /// replaces the other characters by U+2585 (SentencePiece `LoadSentences` and
     /// `SplitSentencesByWhitespace`). Runs on `numThreads` threads.
     func prepareWords(_ corpus: [(sentence: [UInt8], frequency: Int64)], source: String) throws -> TrainingWords {
+        var traceStart = Date()
         let normalizer = try makeNormalizer()
+        BPETrainer.trace("  normalizer", traceStart); traceStart = Date()
         let metaMatcher = SymbolMatcher(symbols: metaPieces.values.map { Array($0.piece.utf8) })
         let threads = max(1, min(options.numThreads, corpus.count))
 
-        // Normalize in parallel; SentencePiece assigns sentence i to thread i % threads.
-        var normalized = [[UInt8]](repeating: [], count: corpus.count)
-        normalized.withUnsafeMutableBufferPointer { output in
-            let output = output
-            DispatchQueue.concurrentPerform(iterations: threads) { thread in
-                var buffer: [UInt8] = []
-                for index in stride(from: thread, to: corpus.count, by: threads) {
-                    corpus[index].sentence.withUnsafeBufferPointer { normalizer.normalize($0, into: &buffer) }
-                    output[index] = metaMatcher.replacingAll(in: buffer, with: [UInt8(BPETrainer.boundaryCharacter)])
-                }
-            }
-        }
-        var frequencies = corpus.map(\.frequency)
-        // Empty results are removed by swapping in the last sentence, as SentencePiece does.
-        var index = 0
-        while index < normalized.count {
-            if normalized[index].isEmpty {
-                normalized.swapAt(index, normalized.count - 1)
-                frequencies.swapAt(index, frequencies.count - 1)
-                normalized.removeLast()
-                frequencies.removeLast()
-            } else {
-                index += 1
-            }
-        }
-
-        // Words (or sentences) as code points, with counts.
         var units: [(characters: [UInt32], frequency: Int64)]
         if options.splitByWhitespace {
-            units = countWords(normalized, frequencies: frequencies, threads: threads)
+            // Normalize, cut and count words in one pass per thread; sentence order does not
+            // matter here because the words are sorted afterwards.
+            units = countWords(corpus, normalizer: normalizer, metaMatcher: metaMatcher, threads: threads)
         } else {
+            // Normalize in parallel, then drop empty results by swapping in the last
+            // sentence, as SentencePiece does (the order of sentences matters here).
+            var normalized = [[UInt8]](repeating: [], count: corpus.count)
+            normalized.withUnsafeMutableBufferPointer { output in
+                let output = output
+                DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                    var buffer: [UInt8] = []
+                    for index in stride(from: thread, to: corpus.count, by: threads) {
+                        corpus[index].sentence.withUnsafeBufferPointer { normalizer.normalize($0, into: &buffer) }
+                        output[index] = metaMatcher.replacingAll(in: buffer, with: [UInt8(BPETrainer.boundaryCharacter)])
+                    }
+                }
+            }
+            var frequencies = corpus.map(\.frequency)
+            var index = 0
+            while index < normalized.count {
+                if normalized[index].isEmpty {
+                    normalized.swapAt(index, normalized.count - 1)
+                    frequencies.swapAt(index, frequencies.count - 1)
+                    normalized.removeLast()
+                    frequencies.removeLast()
+                } else {
+                    index += 1
+                }
+            }
             units = zip(normalized, frequencies).map { (UTF8Scanning.codePoints(of: $0), $1) }
         }
-
+        BPETrainer.trace("  words", traceStart); traceStart = Date()
         // Character counts over the text (required_chars first, then by count).
         var counts: [UInt32: (required: Bool, count: Int64)] = [:]
         for character in UTF8Scanning.codePoints(of: Array(options.requiredChars.utf8)) where character != 0 {
@@ -94,18 +96,28 @@ extension BPETrainer {
                     + "increase vocab_size or lower character_coverage")
         }
 
+        BPETrainer.trace("  characters", traceStart); traceStart = Date()
         // Replace characters outside the alphabet, merging words that become equal.
         if options.splitByWhitespace {
-            var merged: [[UInt32]: Int64] = [:]
-            merged.reserveCapacity(units.count)
+            // Distinct words stay distinct unless a character was replaced, and a word with
+            // U+2585 never equals one without, so only the replaced words are re-counted.
+            var entries: [(characters: [UInt32], frequency: Int64)] = []
+            entries.reserveCapacity(units.count)
+            var replaced: [[UInt32]: Int64] = [:]
             for unit in units {
-                merged[unit.characters.map { required[$0] != nil ? $0 : Self.unknownCharacter }, default: 0] += unit.frequency
+                if unit.characters.allSatisfy({ required[$0] != nil }) {
+                    entries.append(unit)
+                } else {
+                    replaced[unit.characters.map { required[$0] != nil ? $0 : Self.unknownCharacter }, default: 0] += unit.frequency
+                }
             }
-            // SentencePiece `Sorted`: by count (descending), then by bytes, which for UTF-8 is code point order.
-            units = merged.map { ($0.key, $0.value) }.sorted { first, second in
-                first.frequency != second.frequency ? first.frequency > second.frequency
-                    : first.characters.lexicographicallyPrecedes(second.characters)
+            for (characters, frequency) in replaced { entries.append((characters, frequency)) }
+            let frequencies = entries.map(\.frequency)
+            let order = frequencies.indices.sorted { first, second in
+                frequencies[first] != frequencies[second] ? frequencies[first] > frequencies[second]
+                    : entries[first].characters.lexicographicallyPrecedes(entries[second].characters)
             }
+            units = order.map { entries[$0] }
         } else {
             for index in units.indices {
                 units[index].characters = units[index].characters.map { required[$0] != nil ? $0 : Self.unknownCharacter }
@@ -117,63 +129,32 @@ extension BPETrainer {
         return TrainingWords(words: units, requiredCharacters: requiredSorted)
     }
 
-    /// Splits every sentence at `▁` (SentencePiece `SplitIntoWords`) and counts the words,
-    /// one dictionary per thread, merged at the end.
-    private func countWords(_ sentences: [[UInt8]], frequencies: [Int64], threads: Int) -> [(characters: [UInt32], frequency: Int64)] {
-        var partial = [[[UInt32]: Int64]](repeating: [:], count: threads)
+    /// Normalizes each sentence, cuts it at meta pieces, splits it at `▁` (SentencePiece
+    /// `SplitIntoWords`) and counts the words; one counter per thread, merged at the end.
+    private func countWords(_ corpus: [(sentence: [UInt8], frequency: Int64)], normalizer: Normalizer,
+                            metaMatcher: SymbolMatcher, threads: Int) -> [(characters: [UInt32], frequency: Int64)]
+    {
+        var partial = [WordCounter](repeating: WordCounter(), count: threads)
         let suffix = options.treatWhitespaceAsSuffix, whitespaceOnly = options.allowWhitespaceOnlyPieces
-        partial.withUnsafeMutableBufferPointer { tables in
-            let tables = tables
+        let boundary = [UInt8(BPETrainer.boundaryCharacter)]
+        partial.withUnsafeMutableBufferPointer { counters in
+            let counters = counters
             DispatchQueue.concurrentPerform(iterations: threads) { thread in
-                var table: [[UInt32]: Int64] = [:]
-                let begin = sentences.count * thread / threads, end = sentences.count * (thread + 1) / threads
-                for index in begin..<end {
-                    let characters = UTF8Scanning.codePoints(of: sentences[index])
-                    for word in Self.splitIntoWords(characters, treatWhitespaceAsSuffix: suffix, allowWhitespaceOnlyPieces: whitespaceOnly) {
-                        table[word, default: 0] += frequencies[index]
+                var counter = WordCounter()
+                var buffer: [UInt8] = []
+                for index in stride(from: thread, to: corpus.count, by: threads) {
+                    corpus[index].sentence.withUnsafeBufferPointer { normalizer.normalize($0, into: &buffer) }
+                    if metaMatcher.mayMatch(in: buffer) { buffer = metaMatcher.replacingAll(in: buffer, with: boundary) }
+                    buffer.withUnsafeBufferPointer {
+                        counter.addWords(of: $0, count: corpus[index].frequency, treatWhitespaceAsSuffix: suffix,
+                                         allowWhitespaceOnlyPieces: whitespaceOnly)
                     }
                 }
-                tables[thread] = table
+                counters[thread] = counter
             }
         }
         var total = partial[0]
-        for table in partial.dropFirst() {
-            for (word, count) in table { total[word, default: 0] += count }
-        }
-        return total.map { ($0.key, $0.value) }
-    }
-
-    /// SentencePiece `SplitIntoWords` on code points: a word starts at each `▁` (or, with
-    /// `treatWhitespaceAsSuffix`, ends after one); with `allowWhitespaceOnlyPieces` a run of
-    /// `▁` stays together.
-    static func splitIntoWords(_ text: [UInt32], treatWhitespaceAsSuffix: Bool, allowWhitespaceOnlyPieces: Bool) -> [[UInt32]] {
-        var result: [[UInt32]] = []
-        if text.isEmpty { return result }
-        var inWhitespaceRun = false
-        if treatWhitespaceAsSuffix {
-            result.append([])
-            for (index, character) in text.enumerated() {
-                let isSpace = character == spaceCharacter
-                if isSpace {
-                    inWhitespaceRun = true
-                } else if inWhitespaceRun {
-                    if allowWhitespaceOnlyPieces { result.append([]) }
-                    inWhitespaceRun = false
-                }
-                result[result.count - 1].append(character)
-                if index + 1 < text.count && isSpace && !allowWhitespaceOnlyPieces { result.append([]) }
-            }
-        } else {
-            for (index, character) in text.enumerated() {
-                let isSpace = character == spaceCharacter
-                if index == 0 || (isSpace && (!inWhitespaceRun || !allowWhitespaceOnlyPieces)) {
-                    result.append([])
-                    inWhitespaceRun = true
-                }
-                if inWhitespaceRun && !isSpace { inWhitespaceRun = false }
-                result[result.count - 1].append(character)
-            }
-        }
-        return result
+        for counter in partial.dropFirst() { total.merge(counter) }
+        return (0..<total.count).map { (UTF8Scanning.codePoints(of: Array(total.word($0))), total.counts[$0]) }
     }
 }

@@ -93,7 +93,9 @@ public final class BPETrainer {
     ///   sentence, or cannot give `vocabSize` pieces.
     public func train(inputFiles: [URL]) throws -> Sentencepiece_ModelProto {
         let source = inputFiles.map(\.path).joined(separator: ",")
+        let start = Date()
         let corpus = try loadSentences(from: inputFiles)
+        Self.trace("load", start)
         return try train(corpus: corpus, source: source)
     }
 
@@ -108,10 +110,15 @@ public final class BPETrainer {
 
     private func train(corpus: [(sentence: [UInt8], frequency: Int64)], source: String) throws -> Sentencepiece_ModelProto {
         if corpus.isEmpty { throw TokenizerError.emptyTrainingInput(path: source) }
+        var start = Date()
         let words = try prepareWords(corpus, source: source)
+        Self.trace("prepare", start); start = Date()
         var merger = PairMerger(words: words.words, requiredCharacters: words.requiredCharacters, options: options)
+        Self.trace("pairs", start); start = Date()
         let target = options.vocabSize - metaPieces.count - words.requiredCharacters.count
         let pieces = merger.run(targetCount: target)
+        Self.trace("merge", start); start = Date()
+        defer { Self.trace("model", start) }
         return try makeModel(mergedPieces: pieces, requiredCharacters: words.requiredCharacters, source: source)
     }
 
@@ -191,5 +198,17 @@ struct SentenceSelector {
             index += 1
         }
         return false
+    }
+}
+
+extension BPETrainer {
+    /// Whether phase timings go to standard error (`LLAMA_TOKENIZER_TRACE=1`).
+    static let tracing = ProcessInfo.processInfo.environment["LLAMA_TOKENIZER_TRACE"] == "1"
+
+    /// Prints the time since `start` for a training phase when tracing.
+    static func trace(_ phase: String, _ start: Date) {
+        if tracing {
+            FileHandle.standardError.write(Data("[tokenizer trainer] \(phase): \(String(format: "%.3f", Date().timeIntervalSince(start))) s\n".utf8))
+        }
     }
 }

@@ -66,6 +66,37 @@ struct DoubleArrayTrie: Sendable {
         return best
     }
 
+    /// For an ASCII `byte`: whether the one-byte key `byte` exists, and whether some key
+    /// continues `byte` with an ASCII byte.
+    func asciiKeyShape(_ byte: UInt8) -> (isKey: Bool, continuesWithASCII: Bool) {
+        var isKey = false, continues = false
+        let start = [byte]
+        start.withUnsafeBufferPointer { buffer in
+            forEachPrefix(of: buffer, from: 0, to: 1) { _, _ in isKey = true }
+        }
+        for second in UInt8(0)..<UInt8(0x80) {
+            let pair = [byte, second]
+            pair.withUnsafeBufferPointer { buffer in
+                if reaches(buffer) { continues = true }
+            }
+            if continues { break }
+        }
+        return (isKey, continues)
+    }
+
+    /// Whether the trie has a node for all of `bytes` (a key or the prefix of one).
+    private func reaches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = units.count
+        if count == 0 { return false }
+        var position = Int(Self.offset(units[0]))
+        for byte in bytes {
+            position ^= Int(byte)
+            if position >= count || Self.label(units[position]) != UInt32(byte) { return false }
+            position ^= Int(Self.offset(units[position]))
+        }
+        return true
+    }
+
     /// Whether any key starts with `byte`.
     func hasKey(startingWith byte: UInt8) -> Bool {
         let count = units.count

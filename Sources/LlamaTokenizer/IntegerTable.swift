@@ -73,3 +73,82 @@ struct IntegerTable: Sendable {
         UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
     }
 }
+
+/// A growable open-addressing hash map from 64-bit keys to 32-bit values, with removal
+/// (tombstones). Keys `UInt64.max` and `UInt64.max - 1` are reserved.
+struct MutableIntegerTable {
+    private static let empty: UInt64 = .max
+    private static let removed: UInt64 = .max - 1
+    private var keys = [UInt64](repeating: MutableIntegerTable.empty, count: 1024)
+    private var values = [Int32](repeating: 0, count: 1024)
+    private var used = 0  // live keys and tombstones
+
+    @inline(__always)
+    private static func slot(for key: UInt64, mask: Int) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+    }
+
+    /// The value stored for `key`, or nil.
+    @inline(__always)
+    func value(for key: UInt64) -> Int32? {
+        keys.withUnsafeBufferPointer { keys -> Int32? in
+            let mask = keys.count - 1
+            var slot = Self.slot(for: key, mask: mask)
+            while true {
+                let stored = keys[slot]
+                if stored == key { return values[slot] }
+                if stored == Self.empty { return nil }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+
+    /// Stores `value` for `key`.
+    mutating func set(_ value: Int32, for key: UInt64) {
+        if (used + 1) * 2 > keys.count { rehash(capacity: keys.count * 2) }
+        let mask = keys.count - 1
+        var slot = Self.slot(for: key, mask: mask)
+        var firstRemoved = -1
+        while true {
+            let stored = keys[slot]
+            if stored == key { values[slot] = value; return }
+            if stored == Self.removed && firstRemoved < 0 { firstRemoved = slot }
+            if stored == Self.empty { break }
+            slot = (slot + 1) & mask
+        }
+        if firstRemoved >= 0 {
+            slot = firstRemoved
+        } else {
+            used += 1
+        }
+        keys[slot] = key
+        values[slot] = value
+    }
+
+    /// Removes `key` if present.
+    mutating func remove(_ key: UInt64) {
+        let mask = keys.count - 1
+        var slot = Self.slot(for: key, mask: mask)
+        while true {
+            let stored = keys[slot]
+            if stored == key { keys[slot] = Self.removed; return }
+            if stored == Self.empty { return }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    private mutating func rehash(capacity: Int) {
+        let oldKeys = keys, oldValues = values
+        keys = [UInt64](repeating: Self.empty, count: capacity)
+        values = [Int32](repeating: 0, count: capacity)
+        used = 0
+        let mask = capacity - 1
+        for (index, key) in oldKeys.enumerated() where key != Self.empty && key != Self.removed {
+            var slot = Self.slot(for: key, mask: mask)
+            while keys[slot] != Self.empty { slot = (slot + 1) & mask }
+            keys[slot] = key
+            values[slot] = oldValues[index]
+            used += 1
+        }
+    }
+}

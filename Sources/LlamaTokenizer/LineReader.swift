@@ -4,26 +4,32 @@ import Foundation
 ///
 /// Lines are split at `\n` only (like `std::getline`, which SentencePiece uses): a `\r`
 /// stays in the line, and a last line without `\n` is still returned.
-struct LineReader {
+public enum LineReader {
     /// Bytes read per system call.
     static let chunkSize = 1 << 20
 
     /// Calls `body` with each line of the file at `url`; `body` returns false to stop early.
     ///
     /// - Throws: `TokenizerError.unreadableFile` naming the file.
-    static func forEachLine(of url: URL, _ body: (ArraySlice<UInt8>) throws -> Bool) throws {
+    public static func forEachLine(of url: URL, _ body: (ArraySlice<UInt8>) throws -> Bool) throws {
         let descriptor = open(url.path, O_RDONLY)
         if descriptor < 0 {
             throw TokenizerError.unreadableFile(path: url.path, reason: String(cString: strerror(errno)))
         }
         defer { close(descriptor) }
+        try forEachLine(descriptor: descriptor, name: url.path, body)
+    }
+
+    /// Calls `body` with each line read from an open file descriptor (e.g. standard input);
+    /// `name` identifies it in errors.
+    public static func forEachLine(descriptor: Int32, name: String, _ body: (ArraySlice<UInt8>) throws -> Bool) throws {
         var buffer = [UInt8](repeating: 0, count: chunkSize)
         var carry: [UInt8] = []
         while true {
             let count = buffer.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress, chunkSize) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw TokenizerError.unreadableFile(path: url.path, reason: String(cString: strerror(errno)))
+                throw TokenizerError.unreadableFile(path: name, reason: String(cString: strerror(errno)))
             }
             if count == 0 { break }
             var lineStart = 0

@@ -47,8 +47,18 @@ enum UnicodeScript {
         UInt16(table.names.firstIndex(of: name) ?? Int(UInt16.max))
     }
 
-    /// The script of `codePoint` (binary search over the ranges).
+    /// Scripts of the first `directLimit` code points, looked up without a search.
+    private static let directLimit: UInt32 = 0x3100
+    private static let direct: [UInt16] = (0..<directLimit).map { searchScript(of: $0) }
+
+    /// The script of `codePoint`.
+    @inline(__always)
     static func script(of codePoint: UInt32) -> UInt16 {
+        codePoint < directLimit ? direct[Int(codePoint)] : searchScript(of: codePoint)
+    }
+
+    /// The script of `codePoint` by binary search over the ranges.
+    private static func searchScript(of codePoint: UInt32) -> UInt16 {
         let starts = table.starts
         var low = 0, high = starts.count
         while low < high {

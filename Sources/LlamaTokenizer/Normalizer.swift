@@ -24,8 +24,10 @@ struct Normalizer: Sendable {
     let treatWhitespaceAsSuffix: Bool
     /// Symbols copied without normalization, longest match first (user-defined pieces).
     let protectedSymbols: SymbolMatcher
-    /// For each ASCII byte: true when no rule and no protected symbol starts with it,
-    /// so it is copied as is (a fast path that gives the same result as the full lookup).
+    /// For each ASCII byte: true when it is copied as is whenever the next byte is ASCII
+    /// too (or the text ends): no protected symbol starts with it, it is not a rule of its
+    /// own, and no rule continues it with an ASCII byte. A fast path with the same result
+    /// as the full lookup.
     private let asciiPassesThrough: [Bool]
 
     /// Creates a normalizer.
@@ -65,7 +67,8 @@ struct Normalizer: Sendable {
         self.protectedSymbols = protectedSymbols
         var passes = [Bool](repeating: false, count: 128)
         for byte in 0..<128 {
-            passes[byte] = !trie.hasKey(startingWith: UInt8(byte)) && !protectedSymbols.hasSymbol(startingWith: UInt8(byte))
+            let shape = trie.asciiKeyShape(UInt8(byte))
+            passes[byte] = !shape.isKey && !shape.continuesWithASCII && !protectedSymbols.hasSymbol(startingWith: UInt8(byte))
         }
         asciiPassesThrough = passes
     }
@@ -95,16 +98,27 @@ struct Normalizer: Sendable {
         var isPreviousSpace = removeExtraWhitespaces
         while position < end {
             let byte = input[position]
-            if byte < 0x80 && asciiPassesThrough[Int(byte)] {
+            if byte < 0x80 && asciiPassesThrough[Int(byte)] && (position + 1 == end || input[position + 1] < 0x80) {
                 // Fast path for ASCII without rules: identical to the general path below.
                 if byte == 0x20 {
                     if !isPreviousSpace { appendSpace(to: &output) }
                     isPreviousSpace = removeExtraWhitespaces
+                    position += 1
                 } else {
-                    output.append(byte)
+                    // Copy the whole run of such bytes at once.
+                    var runEnd = position + 1
+                    asciiPassesThrough.withUnsafeBufferPointer { passes in
+                        while runEnd < end {
+                            let next = input[runEnd]
+                            if next >= 0x80 || next == 0x20 || !passes[Int(next)] { break }
+                            if runEnd + 1 < end && input[runEnd + 1] >= 0x80 { break }
+                            runEnd += 1
+                        }
+                    }
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: input[position..<runEnd]))
                     isPreviousSpace = false
+                    position = runEnd
                 }
-                position += 1
                 continue
             }
             let consumed = normalizePrefix(input, at: position, end: end) { replacement in

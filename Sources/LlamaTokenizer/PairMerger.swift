@@ -13,7 +13,8 @@ import Foundation
 /// symbols with the same text, the older symbol). A piece already produced along another
 /// merge path is dropped. Frequencies use wrapping unsigned arithmetic like the original.
 struct PairMerger {
-    /// A place where a pair symbol was formed.
+    /// A place where a pair symbol was formed: the word and the indices of its two parts
+    /// in `symbols` (the flattened words).
     private struct Position {
         var word: Int32
         var left: Int32
@@ -26,8 +27,10 @@ struct PairMerger {
         var symbol: Int32
     }
 
-    /// Symbol ids of each word; -1 where a symbol was merged into its left neighbour.
-    private var words: [[Int32]]
+    /// Symbol ids of all words, one after the other; -1 where a symbol was merged into its
+    /// left neighbour. Word `w` occupies `wordStarts[w]..<wordStarts[w + 1]`.
+    private var symbols: [Int32] = []
+    private var wordStarts: [Int32] = []
     /// Frequency of each word.
     private let wordFrequencies: [UInt64]
     private let options: BPETrainerOptions
@@ -36,6 +39,8 @@ struct PairMerger {
     private var leftOf: [Int32] = []
     private var rightOf: [Int32] = []
     private var charactersOf: [[UInt32]] = []
+    /// Number of characters of each symbol (compared before the characters themselves).
+    private var lengthOf: [Int32] = []
     private var isUnknown: [Bool] = []
     private var frequencyOf: [UInt64] = []
     private var positionsOf: [[Position]] = []
@@ -45,9 +50,10 @@ struct PairMerger {
 
     /// `symbols_cache_` for characters and for pairs (keyed `left << 32 | right`).
     private var characterCache: [UInt32: Int32] = [:]
-    private var pairCache: [UInt64: Int32] = [:]
-    /// Pairs known to form an invalid piece (the check is a pure function of the pair).
-    private var invalidPairs: Set<UInt64> = []
+    /// Pair symbols by pair key; `invalidPair` marks pairs known to form an invalid piece
+    /// (the check is a pure function of the pair).
+    private var pairCache = MutableIntegerTable()
+    private static let invalidPair: Int32 = -2
     private var pending: [Int32] = []
     private var queue: [QueueEntry] = []
 
@@ -56,7 +62,6 @@ struct PairMerger {
     {
         self.options = options
         wordFrequencies = words.map { UInt64(bitPattern: $0.frequency) }
-        self.words = []
         // Character symbols: the alphabet, the unknown character and the boundary character.
         for entry in requiredCharacters {
             _ = characterSymbol(entry.character, frequency: entry.count > 0 ? UInt64(entry.count) : 1)
@@ -64,48 +69,112 @@ struct PairMerger {
         _ = characterSymbol(BPETrainer.unknownCharacter, frequency: 1)
         _ = characterSymbol(BPETrainer.boundaryCharacter, frequency: 1)
         let characterIds = characterCache
-        self.words = words.map { word in word.characters.map { characterIds[$0] ?? -1 } }
+        var flat: [Int32] = []
+        var starts: [Int32] = [0]
+        flat.reserveCapacity(words.reduce(0) { $0 + $1.characters.count })
+        starts.reserveCapacity(words.count + 1)
+        var lastCharacter: UInt32 = .max, lastId: Int32 = -1
+        for word in words {
+            for character in word.characters {
+                if character != lastCharacter {
+                    lastCharacter = character
+                    lastId = characterIds[character] ?? -1
+                }
+                flat.append(lastId)
+            }
+            starts.append(Int32(flat.count))
+        }
+        symbols = flat
+        wordStarts = starts
         collectInitialPairs()
     }
 
     /// Counts all adjacent pairs, in parallel over contiguous ranges of words, then creates
     /// their symbols in range order so that positions stay in word order.
     private mutating func collectInitialPairs() {
-        let workers = max(1, min(options.numThreads, words.count))
-        var partial = [[UInt64: (frequency: UInt64, positions: [Position])]](repeating: [:], count: workers)
-        let words = self.words, frequencies = wordFrequencies, unknown = isUnknown
+        let wordCount = wordStarts.count - 1
+        let workers = max(1, min(options.numThreads, wordCount))
+        var partial = [PairCounts](repeating: PairCounts(), count: workers)
+        let symbols = self.symbols, starts = wordStarts, frequencies = wordFrequencies, unknown = isUnknown
         partial.withUnsafeMutableBufferPointer { tables in
             let tables = tables
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var table: [UInt64: (frequency: UInt64, positions: [Position])] = [:]
-                let begin = words.count * worker / workers, end = words.count * (worker + 1) / workers
-                for word in begin..<end {
-                    let symbols = words[word]
-                    if symbols.count < 2 { continue }
-                    for index in 1..<symbols.count {
-                        let left = symbols[index - 1], right = symbols[index]
-                        if left < 0 || right < 0 || unknown[Int(left)] || unknown[Int(right)] { continue }
-                        let key = UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))
-                        table[key, default: (0, [])].frequency &+= frequencies[word]
-                        table[key, default: (0, [])].positions.append(Position(word: Int32(word), left: Int32(index - 1), right: Int32(index)))
-                    }
-                }
-                tables[worker] = table
+                let begin = wordCount * worker / workers, end = wordCount * (worker + 1) / workers
+                tables[worker] = PairCounts(symbols: symbols, starts: starts, frequencies: frequencies, unknown: unknown,
+                                            words: begin..<end)
             }
         }
-        // Symbol ids in a deterministic order (by pair key) within each range.
-        for table in partial {
-            for key in table.keys.sorted() {
-                guard let stats = table[key],
-                      let symbol = pairSymbol(Int32(truncatingIfNeeded: key >> 32), Int32(truncatingIfNeeded: key & 0xFFFF_FFFF))
+        // Symbol ids in a deterministic order (by pair key) within each range; positions
+        // stay in word order because the ranges are taken in order.
+        for counts in partial {
+            for local in counts.keys.indices.sorted(by: { counts.keys[$0] < counts.keys[$1] }) {
+                let key = counts.keys[local]
+                guard let symbol = pairSymbol(Int32(truncatingIfNeeded: key >> 32), Int32(truncatingIfNeeded: key & 0xFFFF_FFFF))
                 else { continue }
                 let index = Int(symbol)
-                frequencyOf[index] &+= stats.frequency
-                positionsOf[index].append(contentsOf: stats.positions)
+                frequencyOf[index] &+= counts.frequencies[local]
+                let range = Int(counts.positionStarts[local])..<Int(counts.positionStarts[local + 1])
+                if positionsOf[index].isEmpty {
+                    positionsOf[index] = Array(counts.positions[range])
+                } else {
+                    positionsOf[index].append(contentsOf: counts.positions[range])
+                }
                 markPending(symbol)
             }
         }
         flushPending()
+    }
+
+    /// Adjacent-pair counts of a range of words, with the positions grouped by pair in
+    /// one flat array (two passes: count, then fill), to avoid an allocation per pair.
+    private struct PairCounts {
+        /// Distinct pair keys, in first-seen order.
+        var keys: [UInt64] = []
+        var frequencies: [UInt64] = []
+        /// Positions of pair `i` are `positions[positionStarts[i]..<positionStarts[i + 1]]`, in word order.
+        var positionStarts: [Int32] = []
+        var positions: [Position] = []
+
+        init() {}
+
+        init(symbols: [Int32], starts: [Int32], frequencies wordFrequencies: [UInt64], unknown: [Bool], words: Range<Int>) {
+            var table = MutableIntegerTable()
+            var occurrences: [Int32] = []
+            var pairOfPosition: [Int32] = []
+            for word in words {
+                let first = Int(starts[word]), last = Int(starts[word + 1])
+                if last - first < 2 { continue }
+                for index in (first + 1)..<last {
+                    let left = symbols[index - 1], right = symbols[index]
+                    if left < 0 || right < 0 || unknown[Int(left)] || unknown[Int(right)] { continue }
+                    let key = UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))
+                    let local: Int
+                    if let found = table.value(for: key) {
+                        local = Int(found)
+                    } else {
+                        local = keys.count
+                        table.set(Int32(local), for: key)
+                        keys.append(key)
+                        frequencies.append(0)
+                        occurrences.append(0)
+                    }
+                    frequencies[local] &+= wordFrequencies[word]
+                    occurrences[local] += 1
+                    pairOfPosition.append(Int32(local))
+                    positions.append(Position(word: Int32(word), left: Int32(index - 1), right: Int32(index)))
+                }
+            }
+            // Group the positions by pair, keeping their order (a counting sort).
+            positionStarts = [Int32](repeating: 0, count: keys.count + 1)
+            for local in 0..<keys.count { positionStarts[local + 1] = positionStarts[local] + occurrences[local] }
+            var cursor = Array(positionStarts.dropLast())
+            var grouped = positions
+            for (offset, local) in pairOfPosition.enumerated() {
+                grouped[Int(cursor[Int(local)])] = positions[offset]
+                cursor[Int(local)] += 1
+            }
+            positions = grouped
+        }
     }
 
     /// Runs merges until `targetCount` pieces are found or no pair is left; returns the
@@ -134,6 +203,7 @@ struct PairMerger {
         leftOf.append(left)
         rightOf.append(right)
         charactersOf.append(characters)
+        lengthOf.append(Int32(characters.count))
         isUnknown.append(unknown)
         frequencyOf.append(frequency)
         positionsOf.append([])
@@ -157,22 +227,21 @@ struct PairMerger {
     private mutating func pairSymbol(_ left: Int32, _ right: Int32) -> Int32? {
         if left < 0 || right < 0 || isUnknown[Int(left)] || isUnknown[Int(right)] { return nil }
         let key = UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))
-        if let id = pairCache[key] { return id }
-        if invalidPairs.contains(key) { return nil }
+        if let id = pairCache.value(for: key) { return id == Self.invalidPair ? nil : id }
         let characters = charactersOf[Int(left)] + charactersOf[Int(right)]
         if !PieceValidity.isValid(characters, options: options) {
-            invalidPairs.insert(key)
+            pairCache.set(Self.invalidPair, for: key)
             return nil
         }
         let id = newSymbol(left: left, right: right, characters: characters, unknown: false, frequency: 0)
-        pairCache[key] = id
+        pairCache.set(id, for: key)
         return id
     }
 
     /// Removes a chosen or duplicate symbol from the cache and deactivates it.
     private mutating func retire(_ symbol: Int32) {
         let index = Int(symbol)
-        pairCache[UInt64(UInt32(leftOf[index])) << 32 | UInt64(UInt32(rightOf[index]))] = nil
+        pairCache.remove(UInt64(UInt32(leftOf[index])) << 32 | UInt64(UInt32(rightOf[index])))
         isActive[index] = false
         positionsOf[index] = []
     }
@@ -186,34 +255,36 @@ struct PairMerger {
         let left = leftOf[index], right = rightOf[index]
         let positions = positionsOf[index]
         for position in positions {
-            let word = Int(position.word), leftIndex = Int(position.left), rightIndex = Int(position.right)
-            if words[word][leftIndex] != left || words[word][rightIndex] != right { continue }
-            let next = nextIndex(word: word, after: rightIndex)
-            let previous = previousIndex(word: word, before: leftIndex)
+            let leftIndex = Int(position.left), rightIndex = Int(position.right)
+            if symbols[leftIndex] != left || symbols[rightIndex] != right { continue }
+            let word = Int(position.word)
+            let next = nextIndex(after: rightIndex, end: Int(wordStarts[word + 1]))
+            let previous = previousIndex(before: leftIndex, start: Int(wordStarts[word]))
             resetFrequency(word: word, left: previous, right: leftIndex, best: best)
             resetFrequency(word: word, left: rightIndex, right: next, best: best)
-            words[word][leftIndex] = best
-            words[word][rightIndex] = -1
+            symbols[leftIndex] = best
+            symbols[rightIndex] = -1
             addPair(word: word, left: previous, right: leftIndex)
             addPair(word: word, left: leftIndex, right: next)
         }
         retire(best)
     }
 
-    private func nextIndex(word: Int, after index: Int) -> Int {
-        let count = words[word].count
+    /// The next unmerged symbol after `index` in its word, or -1.
+    private func nextIndex(after index: Int, end: Int) -> Int {
         var position = index + 1
-        while position < count {
-            if words[word][position] >= 0 { return position }
+        while position < end {
+            if symbols[position] >= 0 { return position }
             position += 1
         }
         return -1
     }
 
-    private func previousIndex(word: Int, before index: Int) -> Int {
+    /// The previous unmerged symbol before `index` in its word, or -1.
+    private func previousIndex(before index: Int, start: Int) -> Int {
         var position = index - 1
-        while position >= 0 {
-            if words[word][position] >= 0 { return position }
+        while position >= start {
+            if symbols[position] >= 0 { return position }
             position -= 1
         }
         return -1
@@ -222,7 +293,7 @@ struct PairMerger {
     /// SentencePiece `AddNewPair`.
     private mutating func addPair(word: Int, left: Int, right: Int) {
         if left < 0 || right < 0 { return }
-        guard let symbol = pairSymbol(words[word][left], words[word][right]) else { return }
+        guard let symbol = pairSymbol(symbols[left], symbols[right]) else { return }
         let index = Int(symbol)
         positionsOf[index].append(Position(word: Int32(word), left: Int32(left), right: Int32(right)))
         frequencyOf[index] &+= wordFrequencies[word]
@@ -232,7 +303,7 @@ struct PairMerger {
     /// SentencePiece `ResetFreq`.
     private mutating func resetFrequency(word: Int, left: Int, right: Int, best: Int32) {
         if left < 0 || right < 0 { return }
-        if let symbol = pairSymbol(words[word][left], words[word][right]), symbol != best {
+        if let symbol = pairSymbol(symbols[left], symbols[right]), symbol != best {
             frequencyOf[Int(symbol)] &-= wordFrequencies[word]
             needsRecomputation[Int(symbol)] = true
         }
@@ -295,8 +366,9 @@ struct PairMerger {
     @inline(__always)
     private func precedes(_ first: QueueEntry, _ second: QueueEntry) -> Bool {
         if first.frequency != second.frequency { return first.frequency > second.frequency }
+        let firstLength = lengthOf[Int(first.symbol)], secondLength = lengthOf[Int(second.symbol)]
+        if firstLength != secondLength { return firstLength < secondLength }
         let firstCharacters = charactersOf[Int(first.symbol)], secondCharacters = charactersOf[Int(second.symbol)]
-        if firstCharacters.count != secondCharacters.count { return firstCharacters.count < secondCharacters.count }
         if firstCharacters != secondCharacters { return firstCharacters.lexicographicallyPrecedes(secondCharacters) }
         return first.symbol < second.symbol
     }

@@ -34,16 +34,13 @@ private struct MergeCandidate {
 final class EncodingScratch {
     /// The normalized text plus bytes appended for re-split unused pieces.
     var text: [UInt8] = []
-    var symbolStart: [Int32] = []
-    var symbolLength: [Int32] = []
-    var symbolId: [Int32] = []
-    var previous: [Int32] = []
-    var next: [Int32] = []
-    var frozen: [Bool] = []
-    fileprivate var heap: [MergeCandidate] = []
+    /// Buffers of the BPE loop.
+    var work = MergeWork()
     var segments: [EncodedSegment] = []
     /// Unused merged piece id → the pieces it was formed from (SentencePiece `rev_merge`).
     var unusedMerges: [Int32: (left: EncodedSegment, right: EncodedSegment)] = [:]
+    /// Results for segments seen before (used when segments are independent).
+    let cache = SegmentCache()
 }
 
 extension SentencePieceTokenizer {
@@ -181,76 +178,127 @@ extension SentencePieceTokenizer {
         scratch.segments.removeAll(keepingCapacity: true)
         let count = scratch.text.count
         if count == 0 { return }
-        scratch.symbolStart.removeAll(keepingCapacity: true)
-        scratch.symbolLength.removeAll(keepingCapacity: true)
-        scratch.symbolId.removeAll(keepingCapacity: true)
-        scratch.frozen.removeAll(keepingCapacity: true)
-        scratch.heap.removeAll(keepingCapacity: true)
+        if !segmentsAreIndependent {
+            mergePairs(from: 0, to: count, scratch: scratch)
+            return
+        }
+        // Segments start at a `▁` that follows another character; no piece spans two of
+        // them, so each is segmented (or found in the cache) on its own.
+        let text = scratch.text
+        let cache = scratch.cache
+        // Work on a local array (no class-property access in the loop), handed back at the end.
+        var segments: [EncodedSegment] = []
+        swap(&segments, &scratch.segments)
+        defer { swap(&segments, &scratch.segments) }
+        text.withUnsafeBufferPointer { text in
+            var segmentStart = 0
+            var position = 1
+            while position <= count {
+                let isBoundary = position == count
+                    || (position + 2 < count && text[position] == 0xE2 && text[position + 1] == 0x96 && text[position + 2] == 0x81
+                        && !(position >= 3 && text[position - 3] == 0xE2 && text[position - 2] == 0x96 && text[position - 1] == 0x81))
+                if isBoundary {
+                    let hash = WordCounter.hash(text, segmentStart, position)
+                    if let cached = cache.lookup(text, segmentStart, position, hash: hash) {
+                        var start = Int32(segmentStart)
+                        cache.pieceLengths.withUnsafeBufferPointer { lengths in
+                            cache.pieceIds.withUnsafeBufferPointer { ids in
+                                for index in cached {
+                                    let length = lengths[index]
+                                    segments.append(EncodedSegment(start: start, length: length, id: ids[index]))
+                                    start += length
+                                }
+                            }
+                        }
+                    } else {
+                        scratch.segments = segments
+                        segments = []
+                        let first = scratch.segments.count
+                        mergePairs(from: segmentStart, to: position, scratch: scratch)
+                        cache.store(text, segmentStart, position, hash: hash, pieces: scratch.segments[first...])
+                        swap(&segments, &scratch.segments)
+                    }
+                    segmentStart = position
+                }
+                position += 1
+            }
+        }
+    }
+
+    /// Runs the BPE merges on `scratch.text[from..<to]` and appends the pieces to `scratch.segments`.
+    private func mergePairs(from: Int, to: Int, scratch: EncodingScratch) {
+        // The buffers are moved out of the scratch object into a local value for the loop.
+        var work = scratch.work
+        scratch.work = MergeWork()
+        defer { scratch.work = work }
+        work.reset()
         if hasUnusedPieces { scratch.unusedMerges.removeAll(keepingCapacity: true) }
 
         scratch.text.withUnsafeBufferPointer { text in
-            var position = 0
-            while position < count {
-                var length = userDefinedMatcher.longestMatch(in: text, at: position, end: count)
+            var position = from
+            while position < to {
+                var length = userDefinedMatcher.longestMatch(in: text, at: position, end: to)
                 let isFrozen = length > 0
-                if !isFrozen { length = min(UTF8Scanning.characterLength(leadByte: text[position]), count - position) }
+                if !isFrozen { length = min(UTF8Scanning.characterLength(leadByte: text[position]), to - position) }
                 var id: Int32 = -1
                 if isFrozen {
                     id = segmentablePieces[Array(text[position..<(position + length)])] ?? -1
                 } else {
                     id = characterTable.value(for: IntegerTable.characterKey(text, start: position, length: length))
                 }
-                scratch.symbolStart.append(Int32(position))
-                scratch.symbolLength.append(Int32(length))
-                scratch.symbolId.append(id)
-                scratch.frozen.append(isFrozen)
+                work.symbolStart.append(Int32(position))
+                work.symbolLength.append(Int32(length))
+                work.symbolId.append(id)
+                work.frozen.append(isFrozen)
                 position += length
             }
-        }
-        let symbolCount = scratch.symbolStart.count
-        scratch.previous.removeAll(keepingCapacity: true)
-        scratch.next.removeAll(keepingCapacity: true)
-        for index in 0..<symbolCount {
-            scratch.previous.append(Int32(index - 1))
-            scratch.next.append(index + 1 < symbolCount ? Int32(index + 1) : -1)
-        }
-        for index in 1..<max(symbolCount, 1) { addCandidate(left: Int32(index - 1), right: Int32(index), scratch: scratch) }
+            let symbolCount = work.symbolStart.count
+            for index in 0..<symbolCount {
+                work.previous.append(Int32(index - 1))
+                work.next.append(index + 1 < symbolCount ? Int32(index + 1) : -1)
+            }
+            for index in 1..<max(symbolCount, 1) {
+                addCandidate(left: Int32(index - 1), right: Int32(index), work: &work, text: text, scratch: scratch)
+            }
 
-        while let top = popCandidate(scratch) {
-            let left = Int(top.left), right = Int(top.right)
-            let leftLength = scratch.symbolLength[left], rightLength = scratch.symbolLength[right]
-            if leftLength == 0 || rightLength == 0 || leftLength + rightLength != top.size { continue }
-            scratch.symbolLength[left] = leftLength + rightLength
-            scratch.symbolId[left] = top.mergedId
-            let following = scratch.next[right]
-            scratch.next[left] = following
-            if following >= 0 { scratch.previous[Int(following)] = top.left }
-            scratch.symbolLength[right] = 0
-            addCandidate(left: scratch.previous[left], right: top.left, scratch: scratch)
-            addCandidate(left: top.left, right: following, scratch: scratch)
+            while let top = work.popCandidate() {
+                let left = Int(top.left), right = Int(top.right)
+                let leftLength = work.symbolLength[left], rightLength = work.symbolLength[right]
+                if leftLength == 0 || rightLength == 0 || leftLength + rightLength != top.size { continue }
+                work.symbolLength[left] = leftLength + rightLength
+                work.symbolId[left] = top.mergedId
+                let following = work.next[right]
+                work.next[left] = following
+                if following >= 0 { work.previous[Int(following)] = top.left }
+                work.symbolLength[right] = 0
+                addCandidate(left: work.previous[left], right: top.left, work: &work, text: text, scratch: scratch)
+                addCandidate(left: top.left, right: following, work: &work, text: text, scratch: scratch)
+            }
         }
 
         var index: Int32 = 0
         while index >= 0 {
             let symbol = Int(index)
-            let piece = EncodedSegment(start: scratch.symbolStart[symbol], length: scratch.symbolLength[symbol],
-                                       id: scratch.symbolId[symbol])
+            let piece = EncodedSegment(start: work.symbolStart[symbol], length: work.symbolLength[symbol],
+                                       id: work.symbolId[symbol])
             appendResegmented(piece, scratch: scratch)
-            index = scratch.next[symbol]
+            index = work.next[symbol]
         }
     }
 
-    /// Appends a final symbol, resolving pieces outside the segmentable set and splitting
-    /// unused pieces back into the pair they were merged from (SentencePiece `resegment`).
-    private func appendResegmented(_ piece: EncodedSegment, scratch: EncodingScratch) {
+    /// Appends a final symbol: text that is no segmentable piece becomes `<unk>`, and an
+    /// unused piece is split back into the pair it was merged from, recursively up to
+    /// depth 100 (sentencepiece 0.2.3 `resegment`; without a recorded pair it is `<unk>`).
+    private func appendResegmented(_ piece: EncodedSegment, scratch: EncodingScratch, depth: Int = 0) {
         var piece = piece
-        if piece.id < 0 {
-            let bytes = Array(scratch.text[Int(piece.start)..<Int(piece.start + piece.length)])
-            piece.id = reservedPieces[bytes] ?? segmentablePieces[bytes] ?? unkId
-        }
-        if hasUnusedPieces && pieceTypes[Int(piece.id)] == .unused, let parts = scratch.unusedMerges[piece.id] {
-            appendResegmented(parts.left, scratch: scratch)
-            appendResegmented(parts.right, scratch: scratch)
+        if piece.id < 0 { piece.id = unkId }
+        if hasUnusedPieces && depth <= 100 && pieceTypes[Int(piece.id)] == .unused {
+            if let parts = scratch.unusedMerges[piece.id] {
+                appendResegmented(parts.left, scratch: scratch, depth: depth + 1)
+                appendResegmented(parts.right, scratch: scratch, depth: depth + 1)
+            } else {
+                scratch.segments.append(EncodedSegment(start: piece.start, length: piece.length, id: unkId))
+            }
             return
         }
         scratch.segments.append(piece)
@@ -259,65 +307,89 @@ extension SentencePieceTokenizer {
     /// Pushes the merge of symbols `left` and `right` if their concatenation is a piece
     /// (SentencePiece `MaybeAddNewSymbolPair`).
     @inline(__always)
-    private func addCandidate(left: Int32, right: Int32, scratch: EncodingScratch) {
+    private func addCandidate(left: Int32, right: Int32, work: inout MergeWork, text: UnsafeBufferPointer<UInt8>,
+                              scratch: EncodingScratch)
+    {
         if left < 0 || right < 0 { return }
         let leftIndex = Int(left), rightIndex = Int(right)
-        if scratch.frozen[leftIndex] || scratch.frozen[rightIndex] { return }
-        let leftId = scratch.symbolId[leftIndex], rightId = scratch.symbolId[rightIndex]
+        if work.frozen[leftIndex] || work.frozen[rightIndex] { return }
+        let leftId = work.symbolId[leftIndex], rightId = work.symbolId[rightIndex]
         var merged: Int32 = -1
         if leftId >= 0 && rightId >= 0 {
             merged = mergeTable.value(for: IntegerTable.pairKey(leftId, rightId))
         } else if mergesUnknownCharacters {
-            let start = Int(scratch.symbolStart[leftIndex])
-            let end = start + Int(scratch.symbolLength[leftIndex] + scratch.symbolLength[rightIndex])
-            merged = segmentablePieces[Array(scratch.text[start..<end])] ?? -1
+            let start = Int(work.symbolStart[leftIndex])
+            let end = start + Int(work.symbolLength[leftIndex] + work.symbolLength[rightIndex])
+            merged = segmentablePieces[Array(text[start..<end])] ?? -1
         }
         if merged < 0 { return }
         let candidate = MergeCandidate(score: pieceScores[Int(merged)], left: left, right: right,
-                                       size: scratch.symbolLength[leftIndex] + scratch.symbolLength[rightIndex],
+                                       size: work.symbolLength[leftIndex] + work.symbolLength[rightIndex],
                                        mergedId: merged)
-        pushCandidate(candidate, scratch)
+        work.pushCandidate(candidate)
         if hasUnusedPieces && pieceTypes[Int(merged)] == .unused {
             scratch.unusedMerges[merged] = (
-                EncodedSegment(start: scratch.symbolStart[leftIndex], length: scratch.symbolLength[leftIndex], id: leftId),
-                EncodedSegment(start: scratch.symbolStart[rightIndex], length: scratch.symbolLength[rightIndex], id: rightId))
+                EncodedSegment(start: work.symbolStart[leftIndex], length: work.symbolLength[leftIndex], id: leftId),
+                EncodedSegment(start: work.symbolStart[rightIndex], length: work.symbolLength[rightIndex], id: rightId))
+        }
+    }
+}
+
+/// The symbol list and merge queue of one BPE run (SentencePiece bpe_model.cc `symbols`
+/// and `agenda`), reused between runs.
+struct MergeWork {
+    /// Per symbol: start in the text, byte length (0 once merged away), piece id (-1 when
+    /// the character is not a piece), neighbours (-1 at the ends), and whether it is a
+    /// user-defined piece that never merges.
+    var symbolStart: [Int32] = []
+    var symbolLength: [Int32] = []
+    var symbolId: [Int32] = []
+    var previous: [Int32] = []
+    var next: [Int32] = []
+    var frozen: [Bool] = []
+    /// Binary max-heap of merge candidates.
+    fileprivate var heap: [MergeCandidate] = []
+
+    mutating func reset() {
+        symbolStart.removeAll(keepingCapacity: true)
+        symbolLength.removeAll(keepingCapacity: true)
+        symbolId.removeAll(keepingCapacity: true)
+        previous.removeAll(keepingCapacity: true)
+        next.removeAll(keepingCapacity: true)
+        frozen.removeAll(keepingCapacity: true)
+        heap.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always)
+    fileprivate mutating func pushCandidate(_ candidate: MergeCandidate) {
+        heap.append(candidate)
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            if !heap[child].precedes(heap[parent]) { break }
+            heap.swapAt(child, parent)
+            child = parent
         }
     }
 
     @inline(__always)
-    private func pushCandidate(_ candidate: MergeCandidate, _ scratch: EncodingScratch) {
-        scratch.heap.append(candidate)
-        scratch.heap.withUnsafeMutableBufferPointer { heap in
-            var child = heap.count - 1
-            while child > 0 {
-                let parent = (child - 1) / 2
-                if !heap[child].precedes(heap[parent]) { break }
-                heap.swapAt(child, parent)
-                child = parent
-            }
+    fileprivate mutating func popCandidate() -> MergeCandidate? {
+        guard let last = heap.popLast() else { return nil }
+        if heap.isEmpty { return last }
+        let top = heap[0]
+        heap[0] = last
+        var parent = 0
+        let count = heap.count
+        while true {
+            let leftChild = 2 * parent + 1
+            if leftChild >= count { break }
+            var best = leftChild
+            let rightChild = leftChild + 1
+            if rightChild < count && heap[rightChild].precedes(heap[leftChild]) { best = rightChild }
+            if !heap[best].precedes(heap[parent]) { break }
+            heap.swapAt(best, parent)
+            parent = best
         }
-    }
-
-    @inline(__always)
-    private func popCandidate(_ scratch: EncodingScratch) -> MergeCandidate? {
-        guard let last = scratch.heap.popLast() else { return nil }
-        if scratch.heap.isEmpty { return last }
-        return scratch.heap.withUnsafeMutableBufferPointer { heap -> MergeCandidate in
-            let top = heap[0]
-            heap[0] = last
-            var parent = 0
-            let count = heap.count
-            while true {
-                let leftChild = 2 * parent + 1
-                if leftChild >= count { break }
-                var best = leftChild
-                let rightChild = leftChild + 1
-                if rightChild < count && heap[rightChild].precedes(heap[leftChild]) { best = rightChild }
-                if !heap[best].precedes(heap[parent]) { break }
-                heap.swapAt(best, parent)
-                parent = best
-            }
-            return top
-        }
+        return top
     }
 }

@@ -44,6 +44,11 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
     let mergesUnknownCharacters: Bool
     /// Whether the vocabulary has unused pieces, which are re-split after merging.
     let hasUnusedPieces: Bool
+    /// Whether text can be cut before every `▁` that follows another character and each
+    /// part segmented alone with the same result: true when no segmentable piece holds a
+    /// `▁` after another character and no piece is unused (whose re-split would depend on
+    /// the whole text). Enables the per-segment cache.
+    let segmentsAreIndependent: Bool
     /// Byte piece ids by byte value, `(256)`, when byte fallback is on.
     let byteIds: [Int32]?
     /// The text normalizer of the model.
@@ -97,14 +102,25 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
             let id = Int32(index)
             let pieceUTF8 = Array(piece.piece.utf8)
             if pieceUTF8.isEmpty { throw invalid("piece \(index) is empty") }
+            if pieceUTF8.count >= 8000 { throw invalid("piece \(index) is too long (\(pieceUTF8.count) bytes)") }
             guard let type = PieceType(rawValue: piece.type.rawValue) else {
                 throw invalid("piece \(index) has unknown type \(piece.type.rawValue)")
             }
+            bytes.append(pieceUTF8)
+            types.append(type)
+            scores.append(piece.score)
+            // sentencepiece 0.2.3 skips an unused "\0" piece (a placeholder) and refuses other NULs.
+            if pieceUTF8 == [0] && type == .unused { continue }
+            if pieceUTF8.contains(0) { throw invalid("piece \(index) contains a NUL character") }
+            // One name space for all pieces: a text may not appear twice, whatever the types.
+            if segmentable[pieceUTF8] != nil || reserved[pieceUTF8] != nil {
+                throw invalid("piece \"\(piece.piece)\" is defined twice")
+            }
             let isSegmentable = type == .normal || type == .userDefined || type == .unused
             if isSegmentable {
-                if segmentable.updateValue(id, forKey: pieceUTF8) != nil { throw invalid("piece \"\(piece.piece)\" is defined twice") }
-            } else if reserved.updateValue(id, forKey: pieceUTF8) != nil {
-                throw invalid("piece \"\(piece.piece)\" is defined twice")
+                segmentable[pieceUTF8] = id
+            } else {
+                reserved[pieceUTF8] = id
             }
             if type == .userDefined { userDefined.append(pieceUTF8) }
             if type == .unknown {
@@ -116,9 +132,6 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
                 guard let value = Self.byteValue(ofPiece: pieceUTF8) else { throw invalid("byte piece \(piece.piece) is not of the form <0xNN>") }
                 byteIdTable[Int(value)] = id
             }
-            bytes.append(pieceUTF8)
-            types.append(type)
-            scores.append(piece.score)
         }
         if unknownId < 0 { throw invalid("no unknown piece (<unk>) is defined") }
         if byteFallback && byteIdTable.contains(-1) {
@@ -132,6 +145,19 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
         unkId = unknownId
         byteIds = byteFallback ? byteIdTable : nil
         hasUnusedPieces = types.contains(.unused)
+        var spaceFollowsCharacter = false
+        for piece in segmentable.keys where piece.count > 3 {
+            var index = 1
+            while index + 2 < piece.count {
+                if piece[index] == 0xE2 && piece[index + 1] == 0x96 && piece[index + 2] == 0x81
+                    && !(index >= 3 && piece[index - 3] == 0xE2 && piece[index - 2] == 0x96 && piece[index - 1] == 0x81)
+                {
+                    spaceFollowsCharacter = true
+                }
+                index += 1
+            }
+        }
+        segmentsAreIndependent = !spaceFollowsCharacter && !hasUnusedPieces
 
         // One-character pieces and merge pairs, for integer lookups while encoding.
         var characterEntries: [(key: UInt64, value: Int32)] = []

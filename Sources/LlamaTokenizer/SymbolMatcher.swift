@@ -7,6 +7,8 @@ struct SymbolMatcher: Sendable {
     private let symbolsByFirstByte: [[[UInt8]]]
     /// Whether the set is empty (the common case, checked first).
     let isEmpty: Bool
+    /// For each byte, whether some symbol starts with it, `(256)`.
+    private let startsSymbol: [Bool]
 
     /// Creates a matcher for `symbols` (empty strings are ignored).
     init(symbols: [[UInt8]]) {
@@ -20,15 +22,16 @@ struct SymbolMatcher: Sendable {
         }
         symbolsByFirstByte = table
         isEmpty = symbols.allSatisfy(\.isEmpty)
+        startsSymbol = table.map { !$0.isEmpty }
     }
 
     /// Whether some symbol begins with `byte`.
-    func hasSymbol(startingWith byte: UInt8) -> Bool { !symbolsByFirstByte[Int(byte)].isEmpty }
+    func hasSymbol(startingWith byte: UInt8) -> Bool { startsSymbol[Int(byte)] }
 
     /// The length of the longest symbol that starts at `position` of `bytes`, or 0.
     @inline(__always)
     func longestMatch(in bytes: UnsafeBufferPointer<UInt8>, at position: Int, end: Int) -> Int {
-        if isEmpty { return 0 }
+        if isEmpty || !startsSymbol[Int(bytes[position])] { return 0 }
         let candidates = symbolsByFirstByte[Int(bytes[position])]
         for symbol in candidates where symbol.count <= end - position {
             var matches = true
@@ -39,6 +42,15 @@ struct SymbolMatcher: Sendable {
             if matches { return symbol.count }
         }
         return 0
+    }
+
+    /// Whether some symbol could start somewhere in `bytes` (a cheap first-byte scan).
+    func mayMatch(in bytes: [UInt8]) -> Bool {
+        if isEmpty { return false }
+        return startsSymbol.withUnsafeBufferPointer { table in
+            for byte in bytes where table[Int(byte)] { return true }
+            return false
+        }
     }
 
     /// Replaces every occurrence (leftmost, longest) of a symbol by `replacement`

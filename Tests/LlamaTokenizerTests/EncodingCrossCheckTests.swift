@@ -35,6 +35,7 @@ final class EncodingCrossCheckTests: XCTestCase {
         ])
         let tokenizer = try SentencePieceTokenizer(contentsOf: model)
         XCTAssertEqual(tokenizer.vocabularySize, 32000)
+        XCTAssertTrue(tokenizer.segmentsAreIndependent, "whitespace-only pieces still allow the segment cache")
         try assertMatchesSentencePiece(model: model)
     }
 
@@ -50,6 +51,21 @@ final class EncodingCrossCheckTests: XCTestCase {
         try assertMatchesSentencePiece(model: model)
     }
 
+    /// Unused pieces are merged and then split back into their parts.
+    func testUnusedPiecesMatchSentencePiece() throws {
+        var model = try SentencePieceModelFile.read(contentsOf: ReferenceTool.fixture("botchan_en_bpe_1000.model"))
+        for index in stride(from: 100, to: 900, by: 7) where model.pieces[index].type == .normal && model.pieces[index].piece.count > 1 {
+            model.pieces[index].type = .unused
+        }
+        let directory = try ReferenceTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("unused.model")
+        try SentencePieceModelFile.write(model, to: url)
+        try assertMatchesSentencePiece(model: url)
+    }
+}
+
+extension XCTestCase {
     /// Encodes the mixed corpus with both implementations and compares line by line.
     func assertMatchesSentencePiece(model: URL, file: StaticString = #filePath, line: UInt = #line) throws {
         let corpus = try ReferenceTool.fixture("mixed_corpus.txt")
