@@ -57,3 +57,13 @@ public final class RotaryEmbedding: @unchecked Sendable {
         }
     }
 }
+
+extension RotaryEmbedding {
+    /// Backward of `apply`: the rotation is orthogonal, so the gradient of its input is the
+    /// output gradient rotated back (transformed in place).
+    ///
+    /// - gradient: (T, heads * headDim), ∂L/∂(rotated) in, ∂L/∂(unrotated) out.
+    public func backward(_ gradient: UnsafeMutablePointer<Float>, rows: Int, headCount: Int, position: (Int) -> Int) {
+        apply(gradient, rows: rows, headCount: headCount, direction: -1, position: position)
+    }
+}
