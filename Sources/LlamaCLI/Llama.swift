@@ -7,5 +7,5 @@ struct Llama: AsyncParsableCommand {
         commandName: "llama",
         abstract: "The LLaMA system in Swift: data, tokenizer, training, inference, evaluation.",
         subcommands: [GenerateCommand.self, LogitsCommand.self, ParityCommand.self, BenchCommand.self,
-                      ModelInfoCommand.self])
+                      ModelInfoCommand.self, TrainCommand.self, TrainBenchCommand.self, ExportCommand.self])
 }
