@@ -12,7 +12,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Pre-train a LLaMA model (the built-in corpus when no --data is given).")
 
-    @Option(name: .customLong("data"), help: "Token source: a shard folder (manifest.json) or a .bin file, optionally PATH:WEIGHT. Repeatable.")
+    @Option(name: .customLong("data"), help: "Token source: a shard folder (manifest.json) or a .bin file, optionally PATH:WEIGHT (default: Table 1's proportion for a source named like one of its rows, else 1). Repeatable.")
     var data: [String] = []
     @Option(name: .customLong("bin-dtype"), help: "Id type of plain .bin files: uint16 or uint32.") var binDType = "uint16"
     @Option(help: "Model preset: builtin (dim 128, 4 layers), 15M, 110M, 7B, 13B, 33B, 65B.") var preset = "builtin"
@@ -54,13 +54,15 @@ struct TrainCommand: ParsableCommand {
         } else {
             tokenizer = nil
             sources = try data.map { item in
-                var path = item, weight = 1.0
+                var path = item, weight: Double?
                 if let colon = item.lastIndex(of: ":"), let value = Double(item[item.index(after: colon)...]) {
                     path = String(item[..<colon])
                     weight = value
                 }
                 let reader = try TokenShardReader(path: path, binDType: binDType)
-                return TrainingSource(name: reader.manifest.source, reader: reader, weight: weight)
+                // Without a weight, a source named like a row of Table 1 gets the paper's proportion.
+                let paper = DataSampler.paperMixture.first { $0.source.lowercased() == reader.manifest.source.lowercased() }
+                return TrainingSource(name: reader.manifest.source, reader: reader, weight: weight ?? paper?.proportion ?? 1)
             }
         }
         let vocabulary = tokenizer?.vocabularySize ?? sources.map { $0.reader.manifest.vocabularySize }.max() ?? 0

@@ -194,8 +194,10 @@ public final class Trainer {
                 let remaining = rate > 0 ? Double((options.steps - done) * tokensPerStep) / rate : 0
                 log(String(format: "step %d/%d | loss %.4f | lr %.3e | grad norm %.3f | %.0f tokens/s | MFU %.1f%% | ETA %@",
                            done, options.steps, loss, learningRate, norm, rate, 100 * utilization, Self.duration(remaining)))
-                metrics.append(["loss": Double(loss), "learning_rate": Double(learningRate), "grad_norm": Double(norm),
-                                "tokens_per_second": rate, "mfu": utilization, "tokens": Double(state.tokensProcessed)], step: done)
+                var fields = ["loss": Double(loss), "learning_rate": Double(learningRate), "grad_norm": Double(norm),
+                              "tokens_per_second": rate, "mfu": utilization, "tokens": Double(state.tokensProcessed)]
+                for (source, epochs) in sampler.epochs { fields["epochs_" + source] = epochs }
+                metrics.append(fields, step: done)
                 intervalStart = now
                 intervalTokens = 0
             }

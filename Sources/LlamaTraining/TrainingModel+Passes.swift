@@ -13,9 +13,9 @@ extension TrainingModel {
         for (index, (layer, a)) in zip(weights.layers, layers).enumerated() {
             RMSNorm.forward(output: a.attentionNormed.floats, input: a.input.floats, weight: layer.attentionNorm.floats,
                             rows: rows, dimension: d, epsilon: epsilon, inverseRMS: a.attentionInverseRMS.floats)
-            Linear.forward(output: a.query.floats, input: a.attentionNormed.floats, weight: layer.queryProjection, rows: rows)
-            Linear.forward(output: a.key.floats, input: a.attentionNormed.floats, weight: layer.keyProjection, rows: rows)
-            Linear.forward(output: a.value.floats, input: a.attentionNormed.floats, weight: layer.valueProjection, rows: rows)
+            Linear.forwardSplit(output: a.query.floats, input: a.attentionNormed.floats, weight: layer.queryProjection, rows: rows)
+            Linear.forwardSplit(output: a.key.floats, input: a.attentionNormed.floats, weight: layer.keyProjection, rows: rows)
+            Linear.forwardSplit(output: a.value.floats, input: a.attentionNormed.floats, weight: layer.valueProjection, rows: rows)
             rotary.apply(a.query.floats, rows: rows, headCount: config.headCount, position: position)
             rotary.apply(a.key.floats, rows: rows, headCount: config.keyValueHeadCount, position: position)
             CausalAttention.forward(output: a.attended.floats, logSumExp: a.logSumExp.floats, query: a.query.floats,
@@ -23,19 +23,19 @@ extension TrainingModel {
                                     headCount: config.headCount, keyValueHeadCount: config.keyValueHeadCount,
                                     headDimension: config.headDimension)
             a.middle.floats.update(from: a.input.floats, count: rows * d)
-            Linear.forward(output: a.middle.floats, input: a.attended.floats, weight: layer.outputProjection, rows: rows, accumulate: true)
+            Linear.forwardSplit(output: a.middle.floats, input: a.attended.floats, weight: layer.outputProjection, rows: rows, accumulate: true)
             RMSNorm.forward(output: a.feedForwardNormed.floats, input: a.middle.floats, weight: layer.feedForwardNorm.floats,
                             rows: rows, dimension: d, epsilon: epsilon, inverseRMS: a.feedForwardInverseRMS.floats)
-            Linear.forward(output: a.gate.floats, input: a.feedForwardNormed.floats, weight: layer.gateProjection, rows: rows)
-            Linear.forward(output: a.up.floats, input: a.feedForwardNormed.floats, weight: layer.upProjection, rows: rows)
+            Linear.forwardSplit(output: a.gate.floats, input: a.feedForwardNormed.floats, weight: layer.gateProjection, rows: rows)
+            Linear.forwardSplit(output: a.up.floats, input: a.feedForwardNormed.floats, weight: layer.upProjection, rows: rows)
             SwiGLU.forward(output: a.activated.floats, gate: a.gate.floats, up: a.up.floats, count: rows * h)
             let next = index + 1 < layers.count ? layers[index + 1].input : finalResidual
             next.floats.update(from: a.middle.floats, count: rows * d)
-            Linear.forward(output: next.floats, input: a.activated.floats, weight: layer.downProjection, rows: rows, accumulate: true)
+            Linear.forwardSplit(output: next.floats, input: a.activated.floats, weight: layer.downProjection, rows: rows, accumulate: true)
         }
         RMSNorm.forward(output: finalNormed.floats, input: finalResidual.floats, weight: weights.finalNorm.floats,
                         rows: rows, dimension: d, epsilon: epsilon, inverseRMS: finalInverseRMS.floats)
-        Linear.forward(output: logits.floats, input: finalNormed.floats, weight: weights.outputProjection, rows: rows)
+        Linear.forwardSplit(output: logits.floats, input: finalNormed.floats, weight: weights.outputProjection, rows: rows)
         return CrossEntropy.forward(losses: losses.floats, logits: logits.floats, targets: targetPointer,
                                     rows: rows, vocabularySize: config.vocabularySize)
     }

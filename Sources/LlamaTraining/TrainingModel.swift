@@ -105,7 +105,13 @@ public final class TrainingModel: @unchecked Sendable {
 
     /// Training state for a float32 copy of `source` (never the caller's tensors, which may
     /// be read-only memory-mapped checkpoint files).
+    ///
+    /// Sets OpenBLAS to one thread for the whole process: training splits every product
+    /// over the cores itself (`Linear.splitGemm`, attention per head), with fixed ranges,
+    /// which is faster than OpenBLAS's own threads (whose spin-waiting competes with the
+    /// workers) and keeps results independent of thread timing.
     public init(weights source: LlamaWeights, batchSize: Int, sequenceLength: Int, checkpointsActivations: Bool = false) {
+        BLAS.setThreadCount(1)
         let config = source.configuration
         configuration = config
         weights = source.float32Copy()

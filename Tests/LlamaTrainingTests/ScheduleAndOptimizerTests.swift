@@ -57,3 +57,27 @@ final class ScheduleAndOptimizerTests: XCTestCase {
         XCTAssertLessThan(saved, bytes)
     }
 }
+
+/// The training forward and the inference core agree, and an exported checkpoint loads.
+final class ExportTests: XCTestCase {
+    func testTrainingLossMatchesInferenceLogitsAfterExport() throws {
+        let config = ScheduleAndOptimizerTests.tiny
+        let weights = LlamaWeights.random(configuration: config, seed: 21, standardDeviation: 0.2)
+        let directory = NSTemporaryDirectory() + "llama-export-test-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Checkpoint.save(weights, directory: directory)
+        let loaded = try Checkpoint.load(directory: directory)
+        var generator = SeededGenerator(seed: 22)
+        let ids = (0..<13).map { _ in Int32(generator.nextInt(below: config.vocabularySize)) }
+        let model = TrainingModel(weights: weights, batchSize: 1, sequenceLength: 12)
+        let trainingLoss = try model.loss(inputIds: Array(ids[0..<12]), targetIds: Array(ids[1...]))
+        let session = InferenceSession(weights: loaded.weights, context: 16)
+        var total = 0.0
+        try session.forward(Array(ids[0..<12])) { t, row in
+            let maximum = row.max() ?? 0
+            let sum = row.reduce(0.0) { $0 + Foundation.exp(Double($1 - maximum)) }
+            total += Foundation.log(sum) + Double(maximum) - Double(row[Int(ids[t + 1])])
+        }
+        XCTAssertEqual(Double(trainingLoss), total / 12, accuracy: 1e-5)
+    }
+}
