@@ -68,6 +68,12 @@ struct TrainCommand: ParsableCommand {
         let vocabulary = tokenizer?.vocabularySize ?? sources.map { $0.reader.manifest.vocabularySize }.max() ?? 0
         var weights: LlamaWeights
         if let initFrom {
+            var options = TrainingOptions(outputDirectory: output)
+            options.batchSize = batchSize
+            options.sequenceLength = context
+            options.activationCheckpointing = activationCheckpointing
+            let config = try LlamaConfiguration(huggingFaceConfigAt: initFrom + "/config.json")
+            try Trainer.checkFits(configuration: config, options: options)
             weights = try Checkpoint.load(directory: initFrom).weights.float32Copy()
         } else {
             var config = try Self.configuration(preset: preset, context: context)

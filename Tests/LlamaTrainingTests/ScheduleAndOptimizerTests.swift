@@ -81,3 +81,28 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual(Double(trainingLoss), total / 12, accuracy: 1e-5)
     }
 }
+
+/// Gradient accumulation: two micro-batches of one sequence, each scaled by ½, give the
+/// gradients of one batch of two.
+final class AccumulationTests: XCTestCase {
+    func testAccumulatedGradientsEqualTheWholeBatch() throws {
+        let config = ScheduleAndOptimizerTests.tiny
+        let weights = LlamaWeights.random(configuration: config, seed: 31, standardDeviation: 0.2)
+        var generator = SeededGenerator(seed: 32)
+        let ids = (0..<26).map { _ in Int32(generator.nextInt(below: config.vocabularySize)) }
+        let first = Array(ids[0..<13]), second = Array(ids[13..<26])
+        let whole = TrainingModel(weights: weights, batchSize: 2, sequenceLength: 12)
+        let wholeLoss = try whole.forwardBackward(inputIds: Array(first[0..<12]) + Array(second[0..<12]),
+                                                  targetIds: Array(first[1...]) + Array(second[1...]))
+        let micro = TrainingModel(weights: weights, batchSize: 1, sequenceLength: 12)
+        var loss = try micro.forwardBackward(inputIds: Array(first[0..<12]), targetIds: Array(first[1...]), lossScale: 0.5) / 2
+        loss += try micro.forwardBackward(inputIds: Array(second[0..<12]), targetIds: Array(second[1...]), lossScale: 0.5) / 2
+        XCTAssertEqual(loss, wholeLoss, accuracy: 1e-5)
+        for ((name, a), (_, b)) in zip(whole.gradients.namedParameters, micro.gradients.namedParameters) {
+            let x = a.toFloatArray(), y = b.toFloatArray()
+            let scale = max(x.map(abs).max() ?? 0, 1e-12)
+            let difference = zip(x, y).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThanOrEqual(difference / scale, 1e-5, name)
+        }
+    }
+}
