@@ -81,3 +81,28 @@ final class DataTests: XCTestCase {
         XCTAssertEqual(validation.count, 2)
     }
 }
+
+final class MetricsLogTests: XCTestCase {
+    /// Records after the resumed step are dropped; the SVG is well-formed enough to hold
+    /// one dot per validation.
+    func testResumeDropsLaterRecordsAndSVGIsWritten() throws {
+        let directory = NSTemporaryDirectory() + "llama-metrics-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            let log = try MetricsLog(directory: directory, keepThroughStep: 0)
+            for step in 1...5 { log.append(["loss": 5 - Double(step) * 0.5], step: step) }
+            log.append(["validation_loss": 3.1], step: 2)
+            log.append(["validation_loss": 2.9], step: 4)
+        }
+        let resumed = try MetricsLog(directory: directory, keepThroughStep: 3)
+        XCTAssertEqual(resumed.trainingLoss.map(\.step), [1, 2, 3])
+        XCTAssertEqual(resumed.validationLoss.map(\.step), [2])
+        try resumed.writeSVG(title: "test", reference: ("unigram entropy", 3.5))
+        let svg = try String(contentsOfFile: directory + "/loss.svg", encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<svg"))
+        XCTAssertEqual(svg.components(separatedBy: "<circle").count - 1, 1)
+        let lines = try String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 4)
+    }
+}
