@@ -7,7 +7,7 @@ struct Llama: AsyncParsableCommand {
         commandName: "llama",
         abstract: "The LLaMA system in Swift: data, tokenizer, training, inference, evaluation.",
         subcommands: [
-            TokenizerCommand.self,
+            TokenizerCommand.self, TrainCommand.self, TrainBenchCommand.self, ExportCommand.self,
             GenerateCommand.self, LogitsCommand.self, ParityCommand.self, BenchCommand.self, ModelInfoCommand.self,
             ConvertCommand.self, QuantizeCommand.self, ServeCommand.self,
         ])

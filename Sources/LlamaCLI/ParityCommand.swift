@@ -15,6 +15,8 @@ struct ParityCommand: ParsableCommand {
     @Option(help: "safetensors file holding input_ids [B, T] (and greedy_prompt).") var inputs: String
     @Option(help: "Where to write the computed tensors (safetensors).") var output: String
     @Option(help: "Greedy tokens to generate from greedy_prompt.") var greedy: Int = 16
+    @Option(name: .customLong("adamw-steps"), help: "AdamW steps on the inputs' batch (writes adamw/* and after/*).") var adamWSteps: Int = 0
+    @Option(help: "Constant learning rate of those steps.") var lr: Float = 1e-3
 
     func run() throws {
         let loaded = try OpenedModel.open(model)
@@ -47,6 +49,7 @@ struct ParityCommand: ParsableCommand {
             for (i, token) in result.tokens.enumerated() { destination[i] = token }
             outputs.append(("greedy", greedyTensor))
         }
+        outputs += try trainingOutputs(reference: reference, weights: loaded.weights, adamWSteps: adamWSteps, learningRate: lr)
         try SafetensorsWriter.write(path: output, tensors: outputs)
     }
 }

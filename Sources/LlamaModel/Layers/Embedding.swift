@@ -11,3 +11,17 @@ public enum Embedding {
         }
     }
 }
+
+extension Embedding {
+    /// tableGradient[tokens[t]] += outputGradient[t] for each t (rows in order, so repeated
+    /// ids sum deterministically).
+    ///
+    /// - outputGradient: (T, dim). - tableGradient: (vocab, dim) float32.
+    public static func backward(outputGradient: UnsafePointer<Float>, tokens: UnsafeBufferPointer<Int32>, tableGradient: Tensor) {
+        let dimension = tableGradient.shape[1]
+        let table = tableGradient.floats
+        for (t, token) in tokens.enumerated() {
+            VectorMath.axpy(1, outputGradient + t * dimension, table + Int(token) * dimension, dimension)
+        }
+    }
+}

@@ -70,3 +70,13 @@ public enum RotaryLayout: Sendable {
     /// Meta's and llama.cpp's order: element 2i with element 2i + 1.
     case interleaved
 }
+
+extension RotaryEmbedding {
+    /// Backward of `apply`: the rotation is orthogonal, so the gradient of its input is the
+    /// output gradient rotated back (transformed in place).
+    ///
+    /// - gradient: (T, heads * headDim), ∂L/∂(rotated) in, ∂L/∂(unrotated) out.
+    public func backward(_ gradient: UnsafeMutablePointer<Float>, rows: Int, headCount: Int, position: (Int) -> Int) {
+        apply(gradient, rows: rows, headCount: headCount, direction: -1, position: position)
+    }
+}
