@@ -168,7 +168,7 @@ struct TokenizerInfoCommand: ParsableCommand {
             }
             let fields: [(String, String)] = [
                 ("model", TokenizerIO.jsonString(modelPath)),
-                ("model_type", TokenizerIO.jsonString("BPE")),
+                ("model_type", TokenizerIO.jsonString(model.trainerSpec.modelType == .unigram ? "UNIGRAM" : "BPE")),
                 ("vocab_size", "\(tokenizer.vocabularySize)"),
                 ("unk_id", "\(tokenizer.unkId)"),
                 ("bos_id", "\(tokenizer.bosId.map(Int.init) ?? -1)"),

@@ -67,12 +67,27 @@ extension BPETrainer {
             counts[character] = (true, 0)
         }
         var allCount: Int64 = 0
-        for unit in units {
-            for character in unit.characters {
-                if character == 0 || !UTF8Scanning.isValidCodePoint(character) { continue }
-                counts[character, default: (false, 0)].count += unit.frequency
-                allCount += unit.frequency
+        // Dense counts for the Basic Multilingual Plane, a dictionary above it.
+        var basicCounts = [Int64](repeating: 0, count: 0x10000)
+        var basicSeen = [Bool](repeating: false, count: 0x10000)
+        basicCounts.withUnsafeMutableBufferPointer { basicCounts in
+            basicSeen.withUnsafeMutableBufferPointer { basicSeen in
+                for unit in units {
+                    for character in unit.characters {
+                        if character == 0 || !UTF8Scanning.isValidCodePoint(character) { continue }
+                        if character < 0x10000 {
+                            basicCounts[Int(character)] += unit.frequency
+                            basicSeen[Int(character)] = true
+                        } else {
+                            counts[character, default: (false, 0)].count += unit.frequency
+                        }
+                        allCount += unit.frequency
+                    }
+                }
             }
+        }
+        for character in 0..<0x10000 where basicSeen[character] {
+            counts[UInt32(character), default: (false, 0)].count += basicCounts[character]
         }
         if allCount == 0 { throw TokenizerError.emptyTrainingInput(path: source) }
         let sortedCounts = counts.sorted { first, second in
@@ -97,6 +112,11 @@ extension BPETrainer {
         }
 
         BPETrainer.trace("  characters", traceStart); traceStart = Date()
+        var basicRequired = [Bool](repeating: false, count: 0x10000)
+        for character in required.keys where character < 0x10000 { basicRequired[Int(character)] = true }
+        func isRequired(_ character: UInt32) -> Bool {
+            character < 0x10000 ? basicRequired[Int(character)] : required[character] != nil
+        }
         // Replace characters outside the alphabet, merging words that become equal.
         if options.splitByWhitespace {
             // Distinct words stay distinct unless a character was replaced, and a word with
@@ -105,22 +125,34 @@ extension BPETrainer {
             entries.reserveCapacity(units.count)
             var replaced: [[UInt32]: Int64] = [:]
             for unit in units {
-                if unit.characters.allSatisfy({ required[$0] != nil }) {
+                if unit.characters.allSatisfy(isRequired) {
                     entries.append(unit)
                 } else {
-                    replaced[unit.characters.map { required[$0] != nil ? $0 : Self.unknownCharacter }, default: 0] += unit.frequency
+                    replaced[unit.characters.map { isRequired($0) ? $0 : Self.unknownCharacter }, default: 0] += unit.frequency
                 }
             }
             for (characters, frequency) in replaced { entries.append((characters, frequency)) }
             let frequencies = entries.map(\.frequency)
+            // The first three code points (21 bits each) decide most ties without comparing arrays;
+            // a shorter word sorts before its extensions because missing code points count as 0
+            // and real ones are at least 1 (NUL never reaches here).
+            let prefixes: [UInt64] = entries.map { entry in
+                var key: UInt64 = 0
+                for position in 0..<3 {
+                    key <<= 21
+                    if position < entry.characters.count { key |= UInt64(entry.characters[position] & 0x1F_FFFF) }
+                }
+                return key
+            }
             let order = frequencies.indices.sorted { first, second in
-                frequencies[first] != frequencies[second] ? frequencies[first] > frequencies[second]
-                    : entries[first].characters.lexicographicallyPrecedes(entries[second].characters)
+                if frequencies[first] != frequencies[second] { return frequencies[first] > frequencies[second] }
+                if prefixes[first] != prefixes[second] { return prefixes[first] < prefixes[second] }
+                return entries[first].characters.lexicographicallyPrecedes(entries[second].characters)
             }
             units = order.map { entries[$0] }
         } else {
             for index in units.indices {
-                units[index].characters = units[index].characters.map { required[$0] != nil ? $0 : Self.unknownCharacter }
+                units[index].characters = units[index].characters.map { isRequired($0) ? $0 : Self.unknownCharacter }
             }
         }
         let requiredSorted = required.map { (character: $0.key, count: $0.value) }.sorted { first, second in

@@ -178,6 +178,10 @@ extension SentencePieceTokenizer {
         scratch.segments.removeAll(keepingCapacity: true)
         let count = scratch.text.count
         if count == 0 { return }
+        if unigramTrie != nil {
+            unigramSegment(scratch: scratch)
+            return
+        }
         if !segmentsAreIndependent {
             mergePairs(from: 0, to: count, scratch: scratch)
             return

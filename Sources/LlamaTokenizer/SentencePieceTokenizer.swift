@@ -16,8 +16,9 @@ public enum PieceType: Int, Sendable {
     case byte = 6
 }
 
-/// A SentencePiece BPE tokenizer that gives the same ids, pieces and decoded text as the
-/// `sentencepiece` library for the same `.model` file.
+/// A SentencePiece tokenizer that gives the same ids, pieces and decoded text as the
+/// `sentencepiece` library for the same `.model` file: BPE models, and Unigram models
+/// (Viterbi segmentation; training is BPE only).
 ///
 /// The behaviour follows SentencePiece's `SentencePieceProcessor` with a `bpe::Model`
 /// (src/sentencepiece_processor.cc, src/bpe_model.cc, src/model_interface.cc,
@@ -59,6 +60,10 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
     let userDefinedMatcher: SymbolMatcher
     /// Text that decodes `<unk>` (`trainer_spec.unk_surface`, default " ⁇ ").
     let unknownSurface: [UInt8]
+    /// For a Unigram model: the trie over its segmentable pieces (nil for BPE).
+    let unigramTrie: PieceTrie?
+    /// For a Unigram model: the lowest score of a normal piece (`min_score_`).
+    let unigramMinimumScore: Float
 
     /// Number of pieces in the vocabulary.
     public var vocabularySize: Int { pieceBytes.count }
@@ -84,8 +89,7 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
         func invalid(_ reason: String) -> TokenizerError { .invalidModelFile(path: source, reason: reason) }
         let trainerSpec = model.trainerSpec
         switch trainerSpec.modelType {
-        case .bpe: break
-        case .unigram: throw TokenizerError.unsupportedModelType(path: source, modelType: "UNIGRAM")
+        case .bpe, .unigram: break
         case .word: throw TokenizerError.unsupportedModelType(path: source, modelType: "WORD")
         case .char: throw TokenizerError.unsupportedModelType(path: source, modelType: "CHAR")
         }
@@ -157,7 +161,16 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
                 index += 1
             }
         }
-        segmentsAreIndependent = !spaceFollowsCharacter && !hasUnusedPieces
+        let isUnigram = trainerSpec.modelType == .unigram
+        segmentsAreIndependent = !spaceFollowsCharacter && !hasUnusedPieces && !isUnigram
+        if isUnigram {
+            if scores.contains(where: { $0.isNaN || $0.isInfinite }) { throw invalid("a piece score is NaN or infinite") }
+            unigramTrie = PieceTrie(segmentable.map { ($0.key, $0.value) })
+            unigramMinimumScore = zip(types, scores).filter { $0.0 == .normal }.map(\.1).min() ?? Float.greatestFiniteMagnitude
+        } else {
+            unigramTrie = nil
+            unigramMinimumScore = 0
+        }
 
         // One-character pieces and merge pairs, for integer lookups while encoding.
         var characterEntries: [(key: UInt64, value: Int32)] = []

@@ -2,7 +2,7 @@
 public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     /// A `.model` file that could not be read or parsed.
     case invalidModelFile(path: String, reason: String)
-    /// A well-formed model whose type (Unigram, word, char) this module does not encode with.
+    /// A well-formed model whose type (word, char) this module does not encode with.
     case unsupportedModelType(path: String, modelType: String)
     /// A file that could not be read.
     case unreadableFile(path: String, reason: String)
@@ -22,7 +22,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case let .invalidModelFile(path, reason):
             return "\(path): invalid SentencePiece model: \(reason)"
         case let .unsupportedModelType(path, modelType):
-            return "\(path): model_type \(modelType) is not supported (only BPE models are); "
+            return "\(path): model_type \(modelType) is not supported (BPE and Unigram models are); "
                 + "retrain with --model_type=bpe"
         case let .unreadableFile(path, reason):
             return "\(path): cannot read: \(reason)"

@@ -51,6 +51,22 @@ final class EncodingCrossCheckTests: XCTestCase {
         try assertMatchesSentencePiece(model: model)
     }
 
+    /// Unigram models (Viterbi segmentation), with and without byte fallback and user-defined symbols.
+    func testUnigramModelsMatchSentencePiece() throws {
+        let directory = try ReferenceTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let corpus = try ReferenceTool.sharedCorpus("botchan.txt")
+        let (plain, _) = try ReferenceTool.train(input: corpus, prefix: directory.appendingPathComponent("unigram"), options: [
+            "model_type": "unigram", "vocab_size": 1000,
+        ])
+        try assertMatchesSentencePiece(model: plain)
+        let (fallback, _) = try ReferenceTool.train(input: corpus, prefix: directory.appendingPathComponent("unigram_bytes"), options: [
+            "model_type": "unigram", "vocab_size": 2000, "byte_fallback": true, "split_digits": true,
+            "user_defined_symbols": "<mask>,@@,東京", "normalization_rule_name": "identity",
+        ])
+        try assertMatchesSentencePiece(model: fallback)
+    }
+
     /// Unused pieces are merged and then split back into their parts.
     func testUnusedPiecesMatchSentencePiece() throws {
         var model = try SentencePieceModelFile.read(contentsOf: ReferenceTool.fixture("botchan_en_bpe_1000.model"))

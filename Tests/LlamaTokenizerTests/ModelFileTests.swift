@@ -89,13 +89,15 @@ final class ModelFileTests: XCTestCase {
         }
     }
 
-    func testUnigramModelIsRefusedWithAClearMessage() throws {
+    func testWordAndCharModelsAreRefusedWithAClearMessage() throws {
         var model = try SentencePieceModelFile.read(contentsOf: ReferenceTool.fixture("botchan_en_bpe_1000.model"))
-        model.trainerSpec.modelType = .unigram
-        XCTAssertThrowsError(try SentencePieceTokenizer(model: model, source: "unigram.model")) { error in
-            XCTAssertEqual(error as? TokenizerError, .unsupportedModelType(path: "unigram.model", modelType: "UNIGRAM"))
-            XCTAssertTrue("\(error)".contains("only BPE"))
+        model.trainerSpec.modelType = .word
+        XCTAssertThrowsError(try SentencePieceTokenizer(model: model, source: "word.model")) { error in
+            XCTAssertEqual(error as? TokenizerError, .unsupportedModelType(path: "word.model", modelType: "WORD"))
+            XCTAssertTrue("\(error)".contains("BPE and Unigram"))
         }
+        model.trainerSpec.modelType = .char
+        XCTAssertThrowsError(try SentencePieceTokenizer(model: model, source: "char.model"))
     }
 
     func testInconsistentModelsAreRefused() throws {
