@@ -45,7 +45,7 @@ let package = Package(
                 dependencies: ["LlamaModel", "LlamaGeneration", "LlamaTokenizer",
                                .product(name: "Hummingbird", package: "hummingbird")],
                 swiftSettings: swiftSettings),
-        .target(name: "LlamaTraining", dependencies: ["LlamaCore", "LlamaModel", "LlamaGeneration"],
+        .target(name: "LlamaTraining", dependencies: ["LlamaCore", "LlamaModel", "LlamaGeneration", "LlamaTokenizer"],
                 resources: [.copy("Resources/corpora")], swiftSettings: swiftSettings),
         .executableTarget(name: "LlamaCLI",
                           dependencies: ["LlamaCore", "LlamaModel", "LlamaTokenizer", "LlamaGeneration", "LlamaServer",
