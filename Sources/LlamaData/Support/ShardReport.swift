@@ -35,12 +35,22 @@ public struct ShardFiles: Sendable {
     /// The files for input `inputPath` in `directory`: the input's name without its
     /// compression and format extensions, plus `.jsonl`.
     public init(directory: String, inputPath: String) {
-        var name = (inputPath as NSString).lastPathComponent
-        for suffix in [".gz", ".bz2", ".jsonl", ".json", ".xml", ".wet", ".warc", ".txt", ".tar", ".tex"] where name.hasSuffix(suffix) {
-            name = String(name.dropLast(suffix.count))
+        self.init(directory: directory, name: Self.stem(of: (inputPath as NSString).lastPathComponent))
+    }
+
+    /// A file name without its compression and format extensions (`a.warc.wet.gz` → `a`).
+    public static func stem(of fileName: String) -> String {
+        var name = fileName
+        var changed = true
+        while changed {
+            changed = false
+            for suffix in [".gz", ".bz2", ".tgz", ".jsonl", ".json", ".xml", ".wet", ".warc", ".txt", ".tar", ".tex"]
+            where name.hasSuffix(suffix) && name.count > suffix.count {
+                name = String(name.dropLast(suffix.count))
+                changed = true
+            }
         }
-        if name.hasSuffix(".warc") { name = String(name.dropLast(5)) }
-        self.init(directory: directory, name: name)
+        return name
     }
 
     /// The files named `name` in `directory`.
@@ -60,35 +70,41 @@ public struct ShardFiles: Sendable {
         return StageCounts.parse(jsonObject: text) ?? StageCounts()
     }
 
-    /// Saves `keys` atomically.
+    /// Saves `keys` atomically (16 bytes each, big-endian).
     public func saveKeys(_ keys: [HashKey]) throws {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(keys.count * 16)
-        for key in keys {
-            for word in [key.high, key.low] {
-                for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
-            }
-        }
-        do { try AtomicFile.write(path: self.keys, data: Data(bytes)) } catch {
-            throw DataError.io(path: self.keys, operation: "write", errno: 0)
-        }
+        try saveWords(keys.flatMap { [$0.high, $0.low] })
     }
 
     /// The keys a finished shard saved (none when it saved no file).
     public func savedKeys() -> [HashKey] {
+        let words = savedWords()
+        return stride(from: 0, to: words.count - 1, by: 2).map { HashKey(high: words[$0], low: words[$0 + 1]) }
+    }
+
+    /// Saves 64-bit words (big-endian) atomically in the keys file.
+    public func saveWords(_ words: [UInt64]) throws {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(words.count * 8)
+        for word in words {
+            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        }
+        do { try AtomicFile.write(path: keys, data: Data(bytes)) } catch {
+            throw DataError.io(path: keys, operation: "write", errno: 0)
+        }
+    }
+
+    /// The words of the keys file (none when there is no file).
+    public func savedWords() -> [UInt64] {
         guard let data = FileManager.default.contents(atPath: keys) else { return [] }
         let bytes = [UInt8](data)
-        var result: [HashKey] = []
-        result.reserveCapacity(bytes.count / 16)
+        var result: [UInt64] = []
+        result.reserveCapacity(bytes.count / 8)
         var index = 0
-        while index + 16 <= bytes.count {
-            var high: UInt64 = 0, low: UInt64 = 0
-            for position in 0..<8 {
-                high = high << 8 | UInt64(bytes[index + position])
-                low = low << 8 | UInt64(bytes[index + 8 + position])
-            }
-            result.append(HashKey(high: high, low: low))
-            index += 16
+        while index + 8 <= bytes.count {
+            var word: UInt64 = 0
+            for position in 0..<8 { word = word << 8 | UInt64(bytes[index + position]) }
+            result.append(word)
+            index += 8
         }
         return result
     }
