@@ -6,6 +6,6 @@ struct Llama: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "llama",
         abstract: "The LLaMA system in Swift: data, tokenizer, training, inference, evaluation.",
-        subcommands: [GenerateCommand.self, LogitsCommand.self, ParityCommand.self, BenchCommand.self,
+        subcommands: [GenerateCommand.self, LogitsCommand.self, ParityCommand.self, BenchCommand.self, DataCommand.self,
                       ModelInfoCommand.self])
 }
