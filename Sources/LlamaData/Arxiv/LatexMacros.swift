@@ -103,10 +103,9 @@ public enum LatexMacros {
                 continue
             }
             output.append(contentsOf: substitute(macro.body, arguments).unicodeScalars)
-            // A control word swallows the spaces after it; keep one when the body ends in a letter.
-            if macro.argumentCount == 0, position < scalars.count, scalars[position] == " ",
-               let last = macro.body.unicodeScalars.last, last.properties.isAlphabetic {
-                output.append(" ")
+            // An empty group after an argument-less macro (`\model{}`) only ends its name.
+            if macro.argumentCount == 0, position + 1 < scalars.count, scalars[position] == "{", scalars[position + 1] == "}" {
+                position += 2
             }
             index = position
             changed = true

@@ -23,6 +23,8 @@ public final class StackExchangeReader: NSObject, XMLParserDelegate {
     private let path: String
     private var threads: [Int: StackExchangeThread] = [:]
     private var orphanAnswers: [Int: [(identifier: Int, score: Int, body: String)]] = [:]
+    /// Open elements; a document that ends with some still open was truncated.
+    private var depth = 0
     /// Posts read, by kind.
     public private(set) var counts = StageCounts()
 
@@ -41,6 +43,9 @@ public final class StackExchangeReader: NSObject, XMLParserDelegate {
         if !parser.parse() {
             let reason = parser.parserError.map { "\($0)" } ?? "parse failed"
             warnings.append(.malformedXML(path: path, line: parser.lineNumber, column: parser.columnNumber, reason: reason))
+        } else if depth != 0 {
+            warnings.append(.malformedXML(path: path, line: parser.lineNumber, column: parser.columnNumber,
+                                          reason: "the document ends inside an element (truncated file)"))
         }
         if let error = opened.finish() { warnings.append(error) }
         for (parent, answers) in orphanAnswers {
@@ -53,6 +58,7 @@ public final class StackExchangeReader: NSObject, XMLParserDelegate {
 
     public func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                        qualifiedName: String?, attributes: [String: String] = [:]) {
+        depth += 1
         guard elementName == "row" else { return }
         guard let identifier = attributes["Id"].flatMap({ Int($0) }), let type = attributes["PostTypeId"] else {
             counts.add("stackexchange.posts.skipped.missing-id")
@@ -80,6 +86,10 @@ public final class StackExchangeReader: NSObject, XMLParserDelegate {
         default:
             counts.add("stackexchange.posts.skipped.other-type")
         }
+    }
+
+    public func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+        depth -= 1
     }
 
     /// Tags as the dumps write them: `<python><list>` (older) or `|python|list|` (2024 on).

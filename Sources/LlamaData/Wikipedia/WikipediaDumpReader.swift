@@ -49,6 +49,9 @@ public final class WikipediaDumpReader: NSObject, XMLParserDelegate {
         if !succeeded {
             let reason = parser.parserError.map { "\($0)" } ?? "parse failed"
             warnings.append(.malformedXML(path: path, line: parser.lineNumber, column: parser.columnNumber, reason: reason))
+        } else if !elementPath.isEmpty {
+            warnings.append(.malformedXML(path: path, line: parser.lineNumber, column: parser.columnNumber,
+                                          reason: "the document ends inside <\(elementPath.last ?? "")> (truncated file)"))
         }
         if let error = opened.finish() { warnings.append(error) }
         return warnings

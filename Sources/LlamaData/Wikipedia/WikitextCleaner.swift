@@ -31,7 +31,8 @@ public struct WikitextCleaner: Sendable {
         bytes = Self.replacingExternalLinks(bytes)
         bytes = Self.removingQuotesAndMagicWords(bytes)
         bytes = Self.removingTags(bytes)
-        let text = HTMLEntities.decode(String(decoding: bytes, as: UTF8.self))
+        // Non-breaking spaces become plain spaces, as WikiExtractor writes them.
+        let text = HTMLEntities.decode(String(decoding: bytes, as: UTF8.self)).replacingOccurrences(of: "\u{00A0}", with: " ")
         return Self.cleanLines(text)
     }
 
