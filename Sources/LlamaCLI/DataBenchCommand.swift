@@ -41,7 +41,8 @@ struct DataBenchCommand: ParsableCommand {
             let start = DispatchTime.now().uptimeNanoseconds
             let report = try body(input, files)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            print(String(format: "%-14@ %7.1f MB in %6.2f s: %7.1f MB/s", name, Double(report.inputBytes) / 1e6, seconds,
+            print(name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                + String(format: "%7.1f MB in %6.2f s: %7.1f MB/s", Double(report.inputBytes) / 1e6, seconds,
                          Double(report.inputBytes) / 1e6 / seconds))
         }
     }

@@ -53,8 +53,22 @@ struct DataStackExchangeCommand: ParsableCommand {
         commandName: "stackexchange", abstract: "StackExchange Posts.xml: one document per question, answers by score.")
 
     @OptionGroup var options: DataShardOptions
+    @Option(help: "Keep only the N largest sites by Posts.xml size (the paper keeps the 28 largest).") var largest: Int?
 
     func run() throws {
+        var options = options
+        if let largest {
+            let sizes = Dictionary(options.inputs.map { input in
+                (input, ((try? FileManager.default.attributesOfItem(atPath: input))?[.size] as? NSNumber)?.intValue ?? 0)
+            }, uniquingKeysWith: { first, _ in first })
+            // Largest first; equal sizes in argument order.
+            let ranked = options.inputs.enumerated().sorted {
+                (sizes[$0.element] ?? 0, -$0.offset) > (sizes[$1.element] ?? 0, -$1.offset)
+            }.map(\.element)
+            for dropped in ranked.dropFirst(largest) { ShardLoop.log("stackexchange: \(dropped) is not among the \(largest) largest sites, skipped") }
+            let kept = Set(ranked.prefix(largest))
+            options.inputs = options.inputs.filter(kept.contains)
+        }
         // Posts.xml files are told apart by their site directory (math.stackexchange.com/Posts.xml).
         try ShardLoop.run(source: "stackexchange", options: options, shardName: StackExchangePipeline.siteName) {
             try StackExchangePipeline.run(inputPath: $0, files: $1, site: StackExchangePipeline.siteName(for: $0), progress: $2)

@@ -24,8 +24,6 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidWARC(path: String, offset: Int, reason: String)
     /// An external decompressor (such as `bzip2`) that failed.
     case decompressorFailed(path: String, program: String, status: Int32)
-    /// A configuration value that cannot be used.
-    case invalidConfiguration(field: String, reason: String)
 
     public var description: String {
         switch self {
@@ -41,7 +39,6 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .invalidWARC(path, offset, reason): return "\(path): byte \(offset): invalid WARC record: \(reason)"
         case let .decompressorFailed(path, program, status):
             return "\(path): \(program) failed with status \(status)"
-        case let .invalidConfiguration(field, reason): return "invalid \(field): \(reason)"
         }
     }
 }

@@ -56,36 +56,28 @@ public struct CleanedDocument: Sendable, Equatable {
 }
 
 /// JSON string escaping as RFC 8259 requires: quote, backslash and control characters
-/// escaped, everything else (including `/` and non-ASCII) written as UTF-8.
+/// escaped, everything else (including `/` and non-ASCII) written as UTF-8. Works on the
+/// UTF-8 bytes (every byte to escape is ASCII).
 enum JSONText {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     static func appendString(_ value: String, to output: inout String) {
-        output += "\""
-        var pending = Substring.UnicodeScalarView()
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": flush(&pending, &output); output += "\\\""
-            case "\\": flush(&pending, &output); output += "\\\\"
-            case "\n": flush(&pending, &output); output += "\\n"
-            case "\r": flush(&pending, &output); output += "\\r"
-            case "\t": flush(&pending, &output); output += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    flush(&pending, &output)
-                    let hex = String(scalar.value, radix: 16)
-                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    pending.append(scalar)
-                }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(value.utf8.count + 2)
+        bytes.append(0x22)
+        for byte in value.utf8 {
+            switch byte {
+            case 0x22: bytes.append(0x5C); bytes.append(0x22)
+            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
+            case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
+            case 0x0D: bytes.append(0x5C); bytes.append(0x72)
+            case 0x09: bytes.append(0x5C); bytes.append(0x74)
+            case 0..<0x20:
+                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 15)]])
+            default: bytes.append(byte)
             }
         }
-        flush(&pending, &output)
-        output += "\""
-    }
-
-    private static func flush(_ pending: inout Substring.UnicodeScalarView, _ output: inout String) {
-        if !pending.isEmpty {
-            output += String(pending)
-            pending.removeAll(keepingCapacity: true)
-        }
+        bytes.append(0x22)
+        output += String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -18,7 +18,8 @@ public enum LatexMacros {
     /// order (a later definition of a name replaces an earlier one, as TeX does).
     public static func extractDefinitions(_ text: String) -> (text: String, macros: [String: LatexMacro]) {
         let scalars = Array(text.unicodeScalars)
-        var output = String.UnicodeScalarView()
+        var output: [Unicode.Scalar] = []
+        output.reserveCapacity(scalars.count)
         var macros: [String: LatexMacro] = [:]
         var index = 0
         while index < scalars.count {
@@ -44,7 +45,7 @@ public enum LatexMacros {
             output.append(scalars[index])
             index += 1
         }
-        return (String(output), macros)
+        return (makeString(output), macros)
     }
 
     /// Replaces uses of `macros` in `text`, repeating while a pass changed something (so
@@ -63,7 +64,8 @@ public enum LatexMacros {
 
     private static func expandOnce(_ text: String, macros: [String: LatexMacro]) -> (String, Bool) {
         let scalars = Array(text.unicodeScalars)
-        var output = String.UnicodeScalarView()
+        var output: [Unicode.Scalar] = []
+        output.reserveCapacity(scalars.count)
         var changed = false
         var index = 0
         while index < scalars.count {
@@ -86,7 +88,7 @@ public enum LatexMacros {
                     let afterSpaces = skipSpaces(scalars, position)
                     if afterSpaces < scalars.count, scalars[afterSpaces] == "[",
                        let close = matchingBracket(scalars, afterSpaces, open: "[", close: "]") {
-                        arguments.append(String(String.UnicodeScalarView(scalars[(afterSpaces + 1)..<close])))
+                        arguments.append(makeString(scalars[(afterSpaces + 1)..<close]))
                         position = close + 1
                     } else {
                         arguments.append(optionalDefault)
@@ -102,7 +104,7 @@ public enum LatexMacros {
                 index = afterName
                 continue
             }
-            output.append(contentsOf: substitute(macro.body, arguments).unicodeScalars)
+            for scalar in substitute(macro.body, arguments).unicodeScalars { output.append(scalar) }
             // An empty group after an argument-less macro (`\model{}`) only ends its name.
             if macro.argumentCount == 0, position + 1 < scalars.count, scalars[position] == "{", scalars[position + 1] == "}" {
                 position += 2
@@ -110,7 +112,7 @@ public enum LatexMacros {
             index = position
             changed = true
         }
-        return (String(output), changed)
+        return (makeString(output), changed)
     }
 
     /// `#1` … `#9` replaced by the arguments; `##` becomes `#`.
@@ -143,7 +145,7 @@ public enum LatexMacros {
         var name: String
         if position < scalars.count, scalars[position] == "{" {
             guard let close = matchingBracket(scalars, position, open: "{", close: "}") else { return nil }
-            name = String(String.UnicodeScalarView(scalars[(position + 1)..<close])).trimmingCharacters(in: .whitespaces)
+            name = makeString(scalars[(position + 1)..<close]).trimmingCharacters(in: .whitespaces)
             position = close + 1
         } else {
             let (command, end) = readCommandName(scalars, position)
@@ -158,11 +160,11 @@ public enum LatexMacros {
         position = skipSpaces(scalars, position)
         if position < scalars.count, scalars[position] == "[",
            let close = matchingBracket(scalars, position, open: "[", close: "]") {
-            argumentCount = Int(String(String.UnicodeScalarView(scalars[(position + 1)..<close])).trimmingCharacters(in: .whitespaces)) ?? 0
+            argumentCount = Int(makeString(scalars[(position + 1)..<close]).trimmingCharacters(in: .whitespaces)) ?? 0
             position = skipSpaces(scalars, close + 1)
             if position < scalars.count, scalars[position] == "[",
                let defaultClose = matchingBracket(scalars, position, open: "[", close: "]") {
-                optionalDefault = String(String.UnicodeScalarView(scalars[(position + 1)..<defaultClose]))
+                optionalDefault = makeString(scalars[(position + 1)..<defaultClose])
                 position = skipSpaces(scalars, defaultClose + 1)
             }
         }
@@ -184,11 +186,20 @@ public enum LatexMacros {
         }
         guard cursor < scalars.count, scalars[cursor] == "{",
               let close = matchingBracket(scalars, cursor, open: "{", close: "}") else { return nil }
-        let body = String(String.UnicodeScalarView(scalars[(cursor + 1)..<close]))
+        let body = makeString(scalars[(cursor + 1)..<close])
         return (LatexMacro(name: name, argumentCount: argumentCount, optionalDefault: nil, body: body), close + 1)
     }
 
     // MARK: - Scanning
+
+    /// A string from scalars, encoded to UTF-8 in one go (appending to a
+    /// `String.UnicodeScalarView` range by range copies the whole string each time).
+    static func makeString<Scalars: Collection>(_ scalars: Scalars) -> String where Scalars.Element == Unicode.Scalar {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(scalars.count)
+        for scalar in scalars { UTF8.encode(scalar) { bytes.append($0) } }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     /// The control sequence at `start` (a backslash): a run of letters, or one other
     /// character; returns the name and the index after it.
@@ -197,7 +208,7 @@ public enum LatexMacros {
         var end = start + 1
         while end < scalars.count, scalars[end].properties.isAlphabetic, scalars[end].isASCII { end += 1 }
         if end == start + 1 { return (String(scalars[start + 1]), start + 2) }
-        return (String(String.UnicodeScalarView(scalars[(start + 1)..<end])), end)
+        return (makeString(scalars[(start + 1)..<end]), end)
     }
 
     /// A macro argument at `start`: a brace group (without its braces) or a single token.
@@ -206,7 +217,7 @@ public enum LatexMacros {
         guard position < scalars.count else { return nil }
         if scalars[position] == "{" {
             guard let close = matchingBracket(scalars, position, open: "{", close: "}") else { return nil }
-            return (String(String.UnicodeScalarView(scalars[(position + 1)..<close])), close + 1)
+            return (makeString(scalars[(position + 1)..<close]), close + 1)
         }
         if scalars[position] == "\\" {
             let (name, end) = readCommandName(scalars, position)
