@@ -33,7 +33,11 @@ public struct BadWordsFilter: Sendable {
 
     /// The first listed phrase found in `text`, or nil.
     public func firstMatch(in text: String) -> String? {
-        let scalars = Array(text.lowercased().unicodeScalars)
+        let utf8 = Array(text.utf8)
+        // ASCII text is lower-cased byte by byte; other text by Unicode's full mapping.
+        let scalars: [Unicode.Scalar] = utf8.allSatisfy { $0 < 0x80 }
+            ? utf8.map { Unicode.Scalar(TextScanning.lowered($0)) }
+            : Array(text.lowercased().unicodeScalars)
         for start in scalars.indices {
             guard let candidates = phrasesByFirstScalar[scalars[start]] else { continue }
             if start > 0, Self.isWordScalar(scalars[start - 1]) { continue }

@@ -35,7 +35,8 @@ public enum GutenbergCleaner {
 
     /// Cleans one book's text (line endings normalized to `\n`).
     public static func clean(_ text: String) -> GutenbergCleanResult {
-        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        let normalized = text.contains("\r\n") ? text.replacingOccurrences(of: "\r\n", with: "\n") : text
+        let lines = normalized.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { Substring($0) }
         var start = 0
         var end = lines.count
         var headerRemoved = false, footerRemoved = false
@@ -63,7 +64,9 @@ public enum GutenbergCleaner {
     }
 
     private static func matchesAny(_ patterns: [NSRegularExpression], _ line: Substring) -> Bool {
-        guard line.count < 400, line.contains(where: { $0 == "*" || $0 == "E" || $0 == "e" }) else { return false }
+        // Every marker starts with "*" or "E"/"e" after spaces: skip other lines without a regex.
+        guard let first = line.utf8.first(where: { !TextScanning.isASCIISpace($0) }),
+              first == 0x2A || first == 0x45 || first == 0x65, line.utf8.count < 400 else { return false }
         let text = String(line)
         let range = NSRange(text.startIndex..., in: text)
         return patterns.contains { $0.firstMatch(in: text, range: range) != nil }

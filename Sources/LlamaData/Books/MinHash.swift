@@ -23,29 +23,47 @@ public struct MinHasher: Sendable {
         offsets = (0..<permutationCount).map { _ in generator.next() % Self.prime }
     }
 
-    /// The 64-bit hashes of the text's shingles: lower-cased words (runs of letters and
-    /// digits) grouped `shingleWords` at a time, joined by a space, hashed with FNV-1a 64.
+    /// The 64-bit hashes of the text's shingles: words are runs of letters and digits,
+    /// lower-cased, each hashed with FNV-1a 64 over its UTF-8 bytes; a shingle is
+    /// `shingleWords` consecutive words, hashed with FNV-1a 64 over its word hashes' bytes.
     /// A text shorter than one shingle gives one shingle of all its words.
     public func shingleHashes(_ text: String) -> Set<UInt64> {
-        var words: [Substring] = []
-        let lowered = text.lowercased()
-        var wordStart: String.Index?
-        for index in lowered.indices {
-            let isWord = lowered[index].isLetter || lowered[index].isNumber
-            if isWord, wordStart == nil { wordStart = index }
-            if !isWord, let start = wordStart { words.append(lowered[start..<index]); wordStart = nil }
-        }
-        if let start = wordStart { words.append(lowered[start...]) }
-        var hashes: Set<UInt64> = []
-        if words.isEmpty { return hashes }
-        let width = min(shingleWords, words.count)
-        for start in 0...(words.count - width) {
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for (position, word) in words[start..<(start + width)].enumerated() {
-                if position > 0 { hash = (hash ^ 0x20) &* 0x0000_0100_0000_01B3 }
-                for byte in word.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        let offsetBasis: UInt64 = 0xcbf2_9ce4_8422_2325, prime: UInt64 = 0x0000_0100_0000_01B3
+        var wordHashes: [UInt64] = []
+        var hash = offsetBasis
+        var inWord = false
+        func add(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* prime }
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            if value < 0x80 {
+                let isWord = (value >= 0x30 && value <= 0x39) || ((value | 0x20) >= 0x61 && (value | 0x20) <= 0x7A)
+                if isWord {
+                    inWord = true
+                    add(TextScanning.lowered(UInt8(value)))
+                    continue
+                }
+            } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                inWord = true
+                for lower in scalar.properties.lowercaseMapping.utf8 { add(lower) }
+                continue
             }
-            hashes.insert(hash)
+            if inWord {
+                wordHashes.append(hash)
+                hash = offsetBasis
+                inWord = false
+            }
+        }
+        if inWord { wordHashes.append(hash) }
+        var hashes: Set<UInt64> = []
+        if wordHashes.isEmpty { return hashes }
+        let width = min(shingleWords, wordHashes.count)
+        hashes.reserveCapacity(wordHashes.count)
+        for start in 0...(wordHashes.count - width) {
+            var shingle = offsetBasis
+            for word in wordHashes[start..<(start + width)] {
+                for shift in stride(from: 0, to: 64, by: 8) { shingle = (shingle ^ ((word >> UInt64(shift)) & 0xFF)) &* prime }
+            }
+            hashes.insert(shingle)
         }
         return hashes
     }

@@ -43,6 +43,8 @@ public struct C4Cleaner: Sendable {
     public let configuration: C4Configuration
     private static let policySubstrings = ["terms of use", "privacy policy", "cookie policy", "uses cookies",
                                            "use of cookies", "use cookies"]
+    private static let loremIpsum = Array("lorem ipsum".utf8)
+    private static let javascript = Array("javascript".utf8)
 
     public init(configuration: C4Configuration = C4Configuration()) {
         self.configuration = configuration
@@ -54,9 +56,10 @@ public struct C4Cleaner: Sendable {
         var lines: [String] = []
         var sentences: [[String]] = []
         var sentenceCount = 0
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+        // Lines end at "\n"; a "\r" before it is trimmed with the other whitespace.
+        for rawLine in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
             counts.add("c4.lines.read")
-            var line = rawLine.trimmingCharacters(in: .whitespaces)
+            var line = String(TextScanning.trimmed(Substring(rawLine)))
             if configuration.referenceImplementationExtras {
                 if line.split(whereSeparator: \.isWhitespace).contains(where: { $0.count > 1000 }) {
                     counts.add("c4.lines.removed.word-over-1000-characters")
@@ -69,24 +72,25 @@ public struct C4Cleaner: Sendable {
                 counts.add("c4.lines.removed.no-terminal-punctuation")
                 continue
             }
-            if line.split(whereSeparator: \.isWhitespace).count < configuration.minimumWordsPerLine {
+            let bytes = Array(line.utf8)
+            if TextScanning.wordCount(bytes) < configuration.minimumWordsPerLine {
                 counts.add("c4.lines.removed.too-few-words")
                 continue
             }
-            let lowered = line.lowercased()
-            if lowered.contains("lorem ipsum") {
+            if TextScanning.containsIgnoringASCIICase(bytes, Self.loremIpsum) {
                 counts.add("c4.pages.removed.lorem-ipsum")
                 return nil
             }
-            if lowered.contains("javascript") {
+            if TextScanning.containsIgnoringASCIICase(bytes, Self.javascript) {
                 counts.add("c4.lines.removed.javascript")
                 continue
             }
-            if line.contains("{") || line.contains("}") {
+            if bytes.contains(0x7B) || bytes.contains(0x7D) {
                 counts.add("c4.pages.removed.curly-bracket")
                 return nil
             }
-            if configuration.referenceImplementationExtras, Self.policySubstrings.contains(where: lowered.contains) {
+            if configuration.referenceImplementationExtras,
+               Self.policySubstrings.contains(where: { TextScanning.containsIgnoringASCIICase(bytes, Array($0.utf8)) }) {
                 counts.add("c4.lines.removed.policy")
                 continue
             }

@@ -4,28 +4,54 @@
 /// ends after `.`, `!` or `?` (and any closing quotes or brackets after them) when
 /// whitespace follows and the next word does not start with a lower-case letter.
 public enum SentenceSplitter {
-    private static let closers: Set<Unicode.Scalar> = ["\"", "'", ")", "]", "”", "’", "»"]
-    private static let enders: Set<Unicode.Scalar> = [".", "!", "?"]
-
-    /// The sentences of `text` as ranges of its unicode scalars, without surrounding spaces.
-    public static func sentenceRanges(_ text: String) -> [Range<String.UnicodeScalarView.Index>] {
-        let scalars = text.unicodeScalars
-        var ranges: [Range<String.UnicodeScalarView.Index>] = []
-        var start = scalars.startIndex
-        var index = scalars.startIndex
-        func skipSpaces(_ position: inout String.UnicodeScalarView.Index) {
-            while position < scalars.endIndex, scalars[position].properties.isWhitespace { position = scalars.index(after: position) }
+    /// The sentences of `text`, scanned as UTF-8 bytes (enders and ASCII closers are single
+    /// bytes; the curly closers ” ’ » are matched as their byte sequences).
+    public static func sentences(_ text: String) -> [String] {
+        let bytes = Array(text.utf8)
+        var result: [String] = []
+        var start = 0
+        var index = 0
+        func skipSpaces(_ position: inout Int) {
+            while position < bytes.count, TextScanning.isASCIISpace(bytes[position]) { position += 1 }
+        }
+        /// The length of a closer at `position` (0 when none).
+        func closerLength(_ position: Int) -> Int {
+            let byte = bytes[position]
+            if byte == 0x22 || byte == 0x27 || byte == 0x29 || byte == 0x5D { return 1 }
+            if byte == 0xE2, position + 2 < bytes.count, bytes[position + 1] == 0x80,
+               bytes[position + 2] == 0x9D || bytes[position + 2] == 0x99 { return 3 }  // ” ’
+            if byte == 0xC2, position + 1 < bytes.count, bytes[position + 1] == 0xBB { return 2 }  // »
+            return 0
+        }
+        func startsLowercase(_ position: Int) -> Bool {
+            let byte = bytes[position]
+            if byte < 0x80 { return byte >= 0x61 && byte <= 0x7A }
+            var iterator = bytes[position...].makeIterator()
+            var decoder = UTF8()
+            if case .scalarValue(let scalar) = decoder.decode(&iterator) { return scalar.properties.isLowercase }
+            return false
+        }
+        func append(_ from: Int, _ to: Int) {
+            var end = to
+            while end > from, TextScanning.isASCIISpace(bytes[end - 1]) { end -= 1 }
+            if from < end { result.append(String(decoding: bytes[from..<end], as: UTF8.self)) }
         }
         skipSpaces(&start)
         index = start
-        while index < scalars.endIndex {
-            if enders.contains(scalars[index]) {
-                var end = scalars.index(after: index)
-                while end < scalars.endIndex, enders.contains(scalars[end]) || closers.contains(scalars[end]) { end = scalars.index(after: end) }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x2E || byte == 0x21 || byte == 0x3F {
+                var end = index + 1
+                while end < bytes.count {
+                    if bytes[end] == 0x2E || bytes[end] == 0x21 || bytes[end] == 0x3F { end += 1; continue }
+                    let length = closerLength(end)
+                    if length == 0 { break }
+                    end += length
+                }
                 var next = end
                 skipSpaces(&next)
-                if next > end, next < scalars.endIndex, !scalars[next].properties.isLowercase {
-                    if start < end { ranges.append(start..<end) }
+                if next > end, next < bytes.count, !startsLowercase(next) {
+                    append(start, end)
                     start = next
                     index = next
                     continue
@@ -33,16 +59,9 @@ public enum SentenceSplitter {
                 index = end
                 continue
             }
-            index = scalars.index(after: index)
+            index += 1
         }
-        var end = scalars.endIndex
-        while end > start, scalars[scalars.index(before: end)].properties.isWhitespace { end = scalars.index(before: end) }
-        if start < end { ranges.append(start..<end) }
-        return ranges
-    }
-
-    /// The sentences of `text`.
-    public static func sentences(_ text: String) -> [String] {
-        sentenceRanges(text).map { String(text.unicodeScalars[$0]) }
+        append(start, bytes.count)
+        return result
     }
 }

@@ -30,10 +30,10 @@ public enum WETReader {
             let headerOffset = reader.byteOffset
             var fields: [String: String] = [:]
             while let line = reader.nextLine() {
-                let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let text = TextScanning.trimmed(Substring(String(decoding: line, as: UTF8.self)))
                 if text.isEmpty { break }
                 if let colon = text.firstIndex(of: ":") {
-                    fields[text[..<colon].lowercased()] = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                    fields[text[..<colon].lowercased()] = String(TextScanning.trimmed(text[text.index(after: colon)...]))
                 }
             }
             guard let lengthText = fields["content-length"], let length = Int(lengthText), length >= 0 else {

@@ -102,21 +102,43 @@ public struct GitHubCleaner: Sendable {
         return .kept(document, SHA256.key(Array(text.utf8)))
     }
 
-    /// Line statistics as RedPajama computes them: lengths in characters of the lines
-    /// (`str.splitlines()`), and alphanumeric characters over all characters.
+    /// Line statistics as RedPajama computes them with Python strings: lengths in code
+    /// points of the lines of `str.splitlines()` (line breaks: LF, CR, CRLF, VT, FF, FS, GS,
+    /// RS, NEL, LS, PS), and the fraction of code points that are alphanumeric
+    /// (`str.isalnum()`: letters or numeric characters).
     public static func lineStatistics(_ content: String) -> (maximumLineLength: Int, meanLineLength: Double, alphanumericFraction: Double) {
-        var maximum = 0, total = 0, lines = 0
-        for line in content.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            let length = line.count
-            maximum = max(maximum, length)
-            total += length
-            lines += 1
-        }
-        if content.last?.isNewline == true { lines -= 1 }  // splitlines() gives no empty last line
+        var maximum = 0, total = 0, lines = 0, current = 0
         var alphanumeric = 0, characters = 0
-        for character in content {
+        var previousWasCarriageReturn = false
+        for scalar in content.unicodeScalars {
             characters += 1
-            if character.isLetter || character.isNumber { alphanumeric += 1 }
+            let value = scalar.value
+            let isBreak = value == 0x0A || value == 0x0D || value == 0x0B || value == 0x0C || (value >= 0x1C && value <= 0x1E)
+                || value == 0x85 || value == 0x2028 || value == 0x2029
+            if isBreak {
+                if value == 0x0A, previousWasCarriageReturn {
+                    previousWasCarriageReturn = false
+                    continue  // CRLF is one break
+                }
+                maximum = max(maximum, current)
+                total += current
+                lines += 1
+                current = 0
+                previousWasCarriageReturn = value == 0x0D
+                continue
+            }
+            previousWasCarriageReturn = false
+            current += 1
+            if value < 0x80 {
+                if (value >= 0x30 && value <= 0x39) || ((value | 0x20) >= 0x61 && (value | 0x20) <= 0x7A) { alphanumeric += 1 }
+            } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                alphanumeric += 1
+            }
+        }
+        if current > 0 {  // a last line without its break
+            maximum = max(maximum, current)
+            total += current
+            lines += 1
         }
         let mean = lines > 0 ? Double(total) / Double(lines) : 0
         return (maximum, mean, characters > 0 ? Double(alphanumeric) / Double(characters) : 0)

@@ -262,16 +262,16 @@ public struct WikitextCleaner: Sendable {
     static func cleanLines(_ text: String) -> String {
         var lines: [String] = []
         var pendingBlank = false
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            var line = Substring(rawLine).trimmingCharacters(in: .whitespaces)[...]
+        for rawLine in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            var line = TextScanning.trimmed(Substring(rawLine))
             if line.hasPrefix("="), line.hasSuffix("="), line.count >= 2 {
                 line = line.drop { $0 == "=" }
                 while line.last == "=" { line = line.dropLast() }
-                line = line.trimmingCharacters(in: .whitespaces)[...]
+                line = TextScanning.trimmed(line)
             }
             if line.hasPrefix("----") { line = "" }
             if let first = line.first, "*#:;".contains(first) {
-                line = line.drop { "*#:;".contains($0) }.trimmingCharacters(in: .whitespaces)[...]
+                line = TextScanning.trimmed(line.drop { "*#:;".contains($0) })
             }
             if line.isEmpty {
                 pendingBlank = !lines.isEmpty
