@@ -36,15 +36,29 @@ struct DataBenchCommand: ParsableCommand {
                 try StackExchangePipeline.run(inputPath: input, files: files)
             }),
         ]
+        // Wall-clock MB/s depends on what else runs on the machine; MB per CPU-second (user +
+        // system time of this process) does not, and times the core count bounds the wall speed.
         for (name, input, body) in cases {
             let files = ShardFiles(directory: directory, name: "out-" + name)
             let start = DispatchTime.now().uptimeNanoseconds
+            let cpuStart = Self.processorSeconds()
             let report = try body(input, files)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let cpuSeconds = Self.processorSeconds() - cpuStart
+            let megabytes = Double(report.inputBytes) / 1e6
             print(name.padding(toLength: 14, withPad: " ", startingAt: 0)
-                + String(format: "%7.1f MB in %6.2f s: %7.1f MB/s", Double(report.inputBytes) / 1e6, seconds,
-                         Double(report.inputBytes) / 1e6 / seconds))
+                + String(format: "%7.1f MB in %6.2f s: %7.1f MB/s wall, %7.1f MB per CPU-second", megabytes, seconds,
+                         megabytes / seconds, megabytes / max(cpuSeconds, 1e-9)))
         }
+    }
+}
+
+extension DataBenchCommand {
+    /// User plus system CPU time of this process so far, in seconds.
+    static func processorSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 }
 

@@ -91,7 +91,7 @@ public enum ArxivReader {
             if let text = String(validating: file.bytes, as: UTF8.self) { texts[normalize(file.name)] = text } else { skipped.append(file.name) }
         }
         let names = texts.keys.sorted()
-        if let main = names.first(where: { texts[$0]?.contains("\\documentclass") == true }), let mainText = texts[main] {
+        if let main = names.first(where: { texts[$0].map { TextScanning.contains($0, "\\documentclass") } == true }), let mainText = texts[main] {
             return (resolveInputs(mainText, texts: texts, depth: 0), skipped)
         }
         guard !names.isEmpty else { return (nil, skipped) }
@@ -101,7 +101,7 @@ public enum ArxivReader {
     private static let inputPattern = try? NSRegularExpression(pattern: #"\\(?:input|include)\s*\{([^}]*)\}"#)
 
     private static func resolveInputs(_ text: String, texts: [String: String], depth: Int) -> String {
-        guard depth < 8, let inputPattern else { return text }
+        guard depth < 8, let inputPattern, TextScanning.contains(text, "\\in") else { return text }
         var result = ""
         var last = text.startIndex
         for match in inputPattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {

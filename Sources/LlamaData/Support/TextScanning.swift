@@ -60,4 +60,42 @@ enum TextScanning {
         }
         return count
     }
+
+    /// True when the UTF-8 of `text` contains `needle`'s bytes (exact, case-sensitive).
+    static func contains(_ text: String, _ needle: String) -> Bool {
+        let pattern = Array(needle.utf8)
+        guard let first = pattern.first else { return true }
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count >= pattern.count else { return false }
+            var index = 0
+            let last = bytes.count - pattern.count
+            while index <= last {
+                if bytes[index] == first {
+                    var offset = 1
+                    while offset < pattern.count, bytes[index + offset] == pattern[offset] { offset += 1 }
+                    if offset == pattern.count { return true }
+                }
+                index += 1
+            }
+            return false
+        }
+    }
+
+    /// `text` with every U+00A0 (no-break space) made a plain space.
+    static func replacingNoBreakSpaces(_ text: String) -> String {
+        guard contains(text, "\u{00A0}") else { return text }
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count)
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if previous == 0xC2, byte == 0xA0 {
+                output[output.count - 1] = 0x20
+            } else {
+                output.append(byte)
+            }
+            previous = byte
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
 }

@@ -32,7 +32,7 @@ public struct WikitextCleaner: Sendable {
         bytes = Self.removingQuotesAndMagicWords(bytes)
         bytes = Self.removingTags(bytes)
         // Non-breaking spaces become plain spaces, as WikiExtractor writes them.
-        let text = HTMLEntities.decode(String(decoding: bytes, as: UTF8.self)).replacingOccurrences(of: "\u{00A0}", with: " ")
+        let text = TextScanning.replacingNoBreakSpaces(HTMLEntities.decode(String(decoding: bytes, as: UTF8.self)))
         return Self.cleanLines(text)
     }
 
