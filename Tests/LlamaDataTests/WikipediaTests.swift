@@ -56,5 +56,6 @@ final class WikipediaTests: XCTestCase {
         XCTAssertEqual(cleaner.plainText("a {{{1|default}}} b {{#if:x|y|z}} c"), "a  b  c")
         XCTAssertEqual(cleaner.plainText("x&lt;y &#169; &#x41;"), "x<y © A")
         XCTAssertEqual(cleaner.plainText("''It's'' __NOTOC__ fine"), "It's  fine")
+        XCTAssertEqual(cleaner.plainText("one<br />two<BR>three <b>bold</b>"), "one\ntwo\nthree bold")
     }
 }

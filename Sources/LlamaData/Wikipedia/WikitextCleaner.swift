@@ -239,7 +239,7 @@ public struct WikitextCleaner: Sendable {
         return output
     }
 
-    /// Remaining HTML tags (`<span …>`, `</div>`, `<br/>`) removed, their content kept.
+    /// Remaining HTML tags (`<span …>`, `</div>`) removed, their content kept; `<br>` is a newline.
     static func removingTags(_ input: [UInt8]) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(input.count)
@@ -248,6 +248,11 @@ public struct WikitextCleaner: Sendable {
             if input[index] == 0x3C, index + 1 < input.count,
                isASCIILetter(input[index + 1]) || (input[index + 1] == 0x2F && index + 2 < input.count && isASCIILetter(input[index + 2])),
                let close = input[index...].prefix(2048).firstIndex(of: 0x3E) {
+                // A line break tag (<br>, <br/>, <br />) becomes a newline; other tags vanish.
+                if close - index >= 3, input[index + 1] | 0x20 == 0x62, input[index + 2] | 0x20 == 0x72,
+                   !isASCIILetter(input[index + 3]) {
+                    output.append(0x0A)
+                }
                 index = close + 1
                 continue
             }
