@@ -16,7 +16,8 @@ public struct GitHubConfiguration: Sendable {
     public var licenses: Set<String> = ["apache-2.0", "apache-1.1", "bsd-2-clause", "bsd-3-clause", "bsd-3-clause-clear",
                                         "bsd-4-clause", "0bsd", "bsd", "mit", "mit-0", "apache"]
     /// File extensions kept (with the dot, compared lower-cased), and whole file names
-    /// such as `Makefile`: RedPajama's programming-language list.
+    /// such as `Makefile`: RedPajama's programming-language list, plus Swift, Kotlin, R,
+    /// OCaml, Elixir, Erlang, Clojure, Dart, Groovy, notebooks, TOML and YAML.
     public var extensions: Set<String> = [
         ".asm", ".bat", ".cmd", ".c", ".h", ".cs", ".cpp", ".hpp", ".c++", ".h++", ".cc", ".hh", ".cmake", ".css",
         ".dockerfile", ".f90", ".f", ".f03", ".f08", ".f77", ".f95", ".for", ".fpp", ".go", ".hs", ".html", ".java",
