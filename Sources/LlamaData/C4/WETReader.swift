@@ -14,7 +14,7 @@ public struct WETRecord: Sendable {
 public enum WETReader {
     /// Calls `body` for every conversion record; returns the warnings for skipped input.
     public static func forEachRecord(in source: ByteSource, _ body: (WETRecord) throws -> Void) throws -> [DataError] {
-        let reader = LineReader(source: source)
+        let reader = ByteLineReader(source: source)
         var warnings: [DataError] = []
         var recordIndex = 0
         while true {

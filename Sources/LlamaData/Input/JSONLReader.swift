@@ -25,7 +25,7 @@ public enum JSONLReader {
     /// error (a truncated or corrupt compressed file) that ended the lines early, if any.
     @discardableResult
     public static func forEachLine(in source: ByteSource, _ body: ([UInt8], Int) throws -> Void) throws -> DataError? {
-        let reader = LineReader(source: source)
+        let reader = ByteLineReader(source: source)
         while var line = reader.nextLine() {
             if line.last == 0x0D { line.removeLast() }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }

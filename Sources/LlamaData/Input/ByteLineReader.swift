@@ -1,6 +1,6 @@
 /// Splits a byte stream into lines at `\n` (a `\r` before it is kept in the line: callers
 /// that care trim it). The last line may lack its newline.
-public final class LineReader {
+public final class ByteLineReader {
     private let source: ByteSource
     private var buffer = [UInt8](repeating: 0, count: 1 << 20)
     private var start = 0
