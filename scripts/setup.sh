@@ -5,7 +5,7 @@
 set -euo pipefail
 
 need_apt=()
-for package in libopenblas-dev pkg-config; do
+for package in libopenblas-dev pkg-config zlib1g-dev bzip2; do
     dpkg -s "$package" >/dev/null 2>&1 || need_apt+=("$package")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

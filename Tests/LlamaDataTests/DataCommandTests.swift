@@ -1,0 +1,74 @@
+import Foundation
+import XCTest
+
+/// `llama data …` end to end: the built executable on the fixtures, run twice to check that
+/// finished shards are skipped and their counts restored.
+final class DataCommandTests: XCTestCase {
+    /// The `llama` executable beside the test bundle (or `LLAMA_BIN`).
+    static var executable: String {
+        if let path = ProcessInfo.processInfo.environment["LLAMA_BIN"] { return path }
+        return URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("llama").path
+    }
+
+    private func llama(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
+            throw XCTSkip("\(Self.executable) is not built: run swift build first")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    }
+
+    func testGitHubRunIsResumableAndPrintsCounts() throws {
+        let scratch = try DataFixtures.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let input = DataFixtures.path("github/files.jsonl")
+        let copy = scratch + "/second.jsonl"
+        try FileManager.default.copyItem(atPath: input, toPath: copy)
+        let first = try llama(["data", "github", "-o", scratch + "/out", input, copy])
+        XCTAssertEqual(first.status, 0, first.errors)
+        XCTAssertTrue(first.output.contains("github.files.kept: 3"), first.output)
+        XCTAssertTrue(first.output.contains("github.files.removed.duplicate: 5"), first.output)
+        XCTAssertTrue(first.errors.contains("warning: \(input):9: invalid JSONL record"), first.errors)
+        let firstBytes = try Data(contentsOf: URL(fileURLWithPath: scratch + "/out/files.jsonl"))
+        XCTAssertEqual(try DataFixtures.texts(scratch + "/out/second.jsonl"), [])
+
+        // Remove the second shard: the rerun skips the first, restores its keys, redoes the second.
+        try FileManager.default.removeItem(atPath: scratch + "/out/second.jsonl")
+        let second = try llama(["data", "github", "-o", scratch + "/out", input, copy])
+        XCTAssertEqual(second.status, 0, second.errors)
+        XCTAssertTrue(second.errors.contains("complete in an earlier run, skipped"), second.errors)
+        XCTAssertEqual(second.output.components(separatedBy: "\n").filter { $0.hasPrefix("github.") },
+                       first.output.components(separatedBy: "\n").filter { $0.hasPrefix("github.") })
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: scratch + "/out/files.jsonl")), firstBytes)
+        XCTAssertEqual(try DataFixtures.texts(scratch + "/out/second.jsonl"), [])
+    }
+
+    func testEverySubcommandRunsOnItsFixture() throws {
+        let scratch = try DataFixtures.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let runs: [(String, String, String)] = [
+            ("c4", "c4/pages.warc.wet", "pages"), ("wikipedia", "wikipedia/pages-articles.xml", "pages-articles"),
+            ("books", "books/input", "input"), ("arxiv", "arxiv/paper", "paper"),
+            ("stackexchange", "stackexchange/cooking.stackexchange.com/Posts.xml", "cooking.stackexchange.com"),
+        ]
+        for (command, input, name) in runs {
+            let result = try llama(["data", command, "--quiet", "-o", scratch, DataFixtures.path(input)])
+            XCTAssertEqual(result.status, 0, "\(command): \(result.errors)")
+            assertTexts(try DataFixtures.texts(scratch + "/\(name).jsonl"),
+                        try DataFixtures.expectedTexts(command == "c4" ? "c4/expected.txt" : "\(input.split(separator: "/")[0])/expected.txt"))
+        }
+        let missing = try llama(["data", "c4", "-o", scratch, scratch + "/missing.wet"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.errors.contains("missing.wet: no such file"), missing.errors)
+    }
+}
