@@ -26,6 +26,14 @@ struct ExportCommand: ParsableCommand {
         }
         let loaded = try Checkpoint.load(directory: folder)
         try Checkpoint.save(loaded.weights, directory: output, dtype: type)
+        // The run's tokenizer travels with the model, as in a Hugging Face folder.
+        for candidate in [folder + "/tokenizer.model", checkpoint + "/tokenizer.model",
+                          (checkpoint as NSString).deletingLastPathComponent + "/../tokenizer.model"]
+        where FileManager.default.fileExists(atPath: candidate) {
+            let data = try Data(contentsOf: URL(fileURLWithPath: candidate))
+            try AtomicFile.write(path: output + "/tokenizer.model", data: data)
+            break
+        }
         print("exported \(folder) to \(output) (\(type.rawValue), \(loaded.configuration.parameterCount) parameters)")
     }
 }

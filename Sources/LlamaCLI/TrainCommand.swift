@@ -49,7 +49,8 @@ struct TrainCommand: ParsableCommand {
         let sources: [TrainingSource]
         if data.isEmpty {
             let corpus = EmbeddedCorpus.sources.map { $0.file }
-            tokenizer = EmbeddedCorpus.makeTokenizer(corpus: corpus)
+            tokenizer = try EmbeddedCorpus.makeTokenizer(corpus: corpus, directory: output)
+            print("tokenizer: SentencePiece BPE, \(EmbeddedCorpus.vocabularySize) pieces, \(output)/tokenizer.model")
             sources = try EmbeddedCorpus.writeShards(directory: output + "/data", tokenizer: tokenizer ?? ByteTokenizer())
         } else {
             tokenizer = nil
@@ -142,7 +143,7 @@ struct TrainCommand: ParsableCommand {
             let promptIds = [tokenizer.bosId] + tokenizer.encode(prompt)
             let result = try Generator.generate(session: session, prompt: promptIds, maxTokens: min(sampleTokens, context - promptIds.count),
                                                 sampling: SamplingParameters(temperature: 0.8, topK: 40, seed: seed))
-            print("sample: " + prompt + tokenizer.decode(result.tokens))
+            print("sample: " + tokenizer.decode(promptIds + result.tokens))
         }
     }
 

@@ -45,10 +45,16 @@ public enum EmbeddedCorpus {
         return result
     }
 
-    /// The tokenizer the built-in job trains with: the one place that chooses it. Today it is
-    /// the byte-level tokenizer; a SentencePiece BPE model trained on `corpus` plugs in here.
-    public static func makeTokenizer(corpus: [String]) -> any TextTokenizer {
-        ByteTokenizer()
+    /// Pieces of the tokenizer the built-in job trains.
+    public static let vocabularySize = 2048
+
+    /// The tokenizer the built-in job trains with: the one place that chooses it. A
+    /// SentencePiece BPE model with LLaMA's options (digits split, byte fallback) is trained
+    /// on the `corpus` files and written to `directory/tokenizer.model` (reused when there).
+    public static func makeTokenizer(corpus: [String], directory: String) throws -> any TextTokenizer {
+        let texts = try corpus.map { try text(of: $0) }
+        return try SentencePieceTextTokenizer.trainOrLoad(texts: texts, vocabularySize: vocabularySize,
+                                                          modelPath: directory + "/tokenizer.model")
     }
 
     /// Tokenizes every source into token shards under `directory/<source>` (skipping
