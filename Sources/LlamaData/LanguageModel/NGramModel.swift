@@ -149,15 +149,20 @@ public struct NGramModel: Sendable {
         var nextWords: [Int32] = [word]
         var nextBackoffs: [Float] = [unigrams[Int(word)].backoff]
         var key = UInt128(UInt32(bitPattern: word))
+        // A missing n-gram inside a longer one that exists is a "blank" to KenLM (its loader fills
+        // such holes with back-off 0), so the search goes on past a miss.
+        var foundBackoffs: [Float?] = []
         for index in 0..<state.words.count {
             key |= UInt128(UInt32(bitPattern: state.words[index])) << (bits * (index + 1))
-            guard let entry = higherOrders[index][key] else { break }
+            let entry = higherOrders[index][key]
+            foundBackoffs.append(entry?.backoff)
+            guard let entry else { continue }
             probability = entry.probability
             matched = index + 2
-            if matched < order {
-                nextWords.append(state.words[index])
-                nextBackoffs.append(entry.backoff)
-            }
+        }
+        for index in stride(from: 0, to: min(matched, order) - 1, by: 1) where index + 2 < order {
+            nextWords.append(state.words[index])
+            nextBackoffs.append(foundBackoffs[index] ?? 0)
         }
         // Back-off weights of the contexts longer than the matched n-gram's context.
         for index in stride(from: matched - 1, to: state.backoffs.count, by: 1) {
