@@ -19,3 +19,7 @@ if ! python3 -c "import sentencepiece, safetensors, numpy, gguf, openai" >/dev/n
     echo "setup: installing Python reference libraries" >&2
     python3 -m pip install -q --disable-pip-version-check sentencepiece safetensors numpy gguf openai
 fi
+if ! python3 -c "import kenlm" >/dev/null 2>&1; then
+    # The n-gram LM tests compare with kenlm; pip 23 fails to build its sdist, a newer pip works.
+    python3 -m pip install -q --disable-pip-version-check -U pip && python3 -m pip install -q kenlm
+fi

@@ -9,7 +9,8 @@ struct DataCommand: ParsableCommand {
         commandName: "data",
         abstract: "Clean the sources of the training mixture into JSONL documents.",
         subcommands: [DataC4Command.self, DataGitHubCommand.self, DataWikipediaCommand.self, DataBooksCommand.self,
-                      DataArxivCommand.self, DataStackExchangeCommand.self, DataBenchCommand.self])
+                      DataArxivCommand.self, DataStackExchangeCommand.self, DataBenchCommand.self,
+                      DataLMCommand.self])
 }
 
 /// Options every cleaner shares.

@@ -24,6 +24,10 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidWARC(path: String, offset: Int, reason: String)
     /// An external decompressor (such as `bzip2`) that failed.
     case decompressorFailed(path: String, program: String, status: Int32)
+    /// An ARPA n-gram model file whose header or n-gram entry on `line` is malformed.
+    case invalidARPA(path: String, line: Int, reason: String)
+    /// A corpus an n-gram model cannot be estimated from (`line` 0 when no single line is at fault).
+    case invalidCorpus(path: String, line: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -39,6 +43,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .invalidWARC(path, offset, reason): return "\(path): byte \(offset): invalid WARC record: \(reason)"
         case let .decompressorFailed(path, program, status):
             return "\(path): \(program) failed with status \(status)"
+        case let .invalidARPA(path, line, reason): return "\(path):\(line): invalid ARPA file: \(reason)"
+        case let .invalidCorpus(path, line, reason): return "\(path):\(line): cannot estimate n-gram model: \(reason)"
         }
     }
 }
