@@ -7,5 +7,5 @@ struct Llama: AsyncParsableCommand {
         commandName: "llama",
         abstract: "The LLaMA system in Swift: data, tokenizer, training, inference, evaluation.",
         subcommands: [GenerateCommand.self, LogitsCommand.self, ParityCommand.self, BenchCommand.self,
-                      ModelInfoCommand.self, ConvertCommand.self, QuantizeCommand.self, ServeCommand.self])
+                      ModelInfoCommand.self, ConvertCommand.self, QuantizeCommand.self, ServeCommand.self, EvalCommand.self])
 }

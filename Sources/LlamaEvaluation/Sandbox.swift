@@ -124,7 +124,10 @@ public struct Sandbox: Sendable {
     static let launcher = #"""
 import os, sys, resource
 directory, cpu, memory, fsize, nproc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-os.setsid()
+try:
+    os.setsid()
+except OSError:
+    pass  # Already a session leader (Foundation's Process may start it as one).
 resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
 resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
