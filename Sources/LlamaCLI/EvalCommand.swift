@@ -13,6 +13,13 @@ struct EvalCommand: ParsableCommand {
         defaultSubcommand: EvalRunCommand.self)
 }
 
+/// One model's (or checkpoint's) results in results.json.
+private struct ModelResults: Codable {
+    var model: String
+    var trainingTokens: Double?
+    var results: [TaskResult]
+}
+
 /// Evaluates one model, or every checkpoint of a training run, on the given tasks.
 struct EvalRunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -102,7 +109,10 @@ struct EvalRunCommand: ParsableCommand {
         var markdown = ""
         for (path, results) in zip(models, allResults) { markdown += Report.markdown(results, title: path) + "\n" }
         try markdown.write(toFile: output + "/results.md", atomically: true, encoding: .utf8)
-        try Report.json(Dictionary(uniqueKeysWithValues: zip(models, allResults))).write(toFile: output + "/results.json", atomically: true, encoding: .utf8)
+        let entries = zip(models, allResults).enumerated().map { index, pair in
+            ModelResults(model: pair.0, trainingTokens: checkpoints.isEmpty ? nil : trainingTokens(pair.0, index: index), results: pair.1)
+        }
+        try Report.json(entries).write(toFile: output + "/results.json", atomically: true, encoding: .utf8)
         if !checkpoints.isEmpty {
             let svg = Report.svg(series.keys.sorted().map { Report.Series(name: $0, points: series[$0] ?? []) })
             try svg.write(toFile: output + "/performance.svg", atomically: true, encoding: .utf8)
