@@ -9,6 +9,6 @@ struct Llama: AsyncParsableCommand {
         subcommands: [
             TokenizerCommand.self, TrainCommand.self, TrainBenchCommand.self, ExportCommand.self,
             GenerateCommand.self, LogitsCommand.self, ParityCommand.self, BenchCommand.self, ModelInfoCommand.self,
-            ConvertCommand.self, QuantizeCommand.self, ServeCommand.self, DataCommand.self,
+            ConvertCommand.self, QuantizeCommand.self, ServeCommand.self, DataCommand.self, EvalCommand.self,
         ])
 }
