@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "LlamaCoreTests", dependencies: ["LlamaCore"], swiftSettings: swiftSettings),
         .testTarget(name: "LlamaModelTests", dependencies: ["LlamaModel", "LlamaGeneration"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "LlamaCLITests", dependencies: ["LlamaCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "LlamaCLITests", dependencies: ["LlamaCore"], exclude: ["Python"], swiftSettings: swiftSettings),
         .testTarget(name: "LlamaTrainingTests", dependencies: ["LlamaTraining", "LlamaModel", "LlamaCore"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "LlamaDataTests", dependencies: ["LlamaData"], swiftSettings: swiftSettings),
