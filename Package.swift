@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "LlamaData", dependencies: ["LlamaCore", "CZlib"], exclude: ["BadWords/ldnoobw-en.txt"],
                 swiftSettings: swiftSettings),
         .target(name: "LlamaTokenizer",
-                dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                dependencies: ["LlamaCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 resources: [.copy("Resources/Charsmaps"), .copy("Resources/unicode_scripts.txt")],
                 swiftSettings: swiftSettings),
         .target(name: "LlamaModel", dependencies: ["LlamaCore", "CBLAS"], swiftSettings: swiftSettings),

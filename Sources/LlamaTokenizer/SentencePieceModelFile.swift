@@ -1,4 +1,5 @@
 import Foundation
+import LlamaCore
 import SwiftProtobuf
 
 /// Reading and writing SentencePiece `.model` files (a serialized `ModelProto`, proto2).
@@ -50,35 +51,14 @@ public enum SentencePieceModelFile {
     }
 }
 
-/// Writes files so that readers see either the old or the complete new content.
+/// Writes files so that readers see either the old or the complete new content, through
+/// `LlamaCore.AtomicFile` (temporary file, fsync, rename), with the tokenizer's error type.
 public enum AtomicFileWriter {
-    /// Writes `data` to a temporary file next to `url`, flushes it to disk and renames it.
     public static func write(_ data: Data, to url: URL) throws {
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        if descriptor < 0 {
-            throw TokenizerError.unwritableFile(path: url.path, reason: String(cString: strerror(errno)))
-        }
-        var failure: String?
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count, let base = raw.baseAddress {
-                let written = Foundation.write(descriptor, base + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                offset += written
-            }
-        }
-        if failure == nil && fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
-        if close(descriptor) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
-        if failure == nil && rename(temporary.path, url.path) != 0 { failure = String(cString: strerror(errno)) }
-        if let failure {
-            unlink(temporary.path)
-            throw TokenizerError.unwritableFile(path: url.path, reason: failure)
+        do {
+            try AtomicFile.write(path: url.path, data: data)
+        } catch {
+            throw TokenizerError.unwritableFile(path: url.path, reason: "\(error)")
         }
     }
 }
