@@ -1,3 +1,4 @@
+import CLlamaKernels
 import Dispatch
 import Foundation
 
@@ -23,10 +24,47 @@ public enum Parallel {
         }
         let chunks = (count + grain - 1) / grain
         let perThread = (chunks + threads - 1) / threads * grain
-        DispatchQueue.concurrentPerform(iterations: threads) { index in
+        let range: (Int) -> Void = { index in
             let start = index * perThread
             let end = min(count, start + perThread)
             if start < end { body(start, end) }
+        }
+        if !runOnPool(threads, range) {
+            DispatchQueue.concurrentPerform(iterations: threads, execute: range)
+        }
+    }
+
+    /// Microseconds a pool worker spins after a task before it sleeps (`LLAMA_SPIN_US`,
+    /// default 200: longer than the gaps between a decode step's regions, short enough
+    /// not to hold a core away from OpenBLAS's own threads between products).
+    static let spinMicroseconds: Int = {
+        if let text = ProcessInfo.processInfo.environment["LLAMA_SPIN_US"], let value = Int(text), value >= 0 { return value }
+        return 200
+    }()
+
+    /// The persistent workers (threadCount − 1; the caller is the last participant).
+    static let poolWorkers: Int = {
+        guard threadCount > 1 else { return 0 }
+        return Int(llama_pool_start(Int32(threadCount - 1), Int32(spinMicroseconds)))
+    }()
+
+    private struct PoolJob {
+        let body: (Int) -> Void
+    }
+
+    /// Runs `body(0..<count)` on the persistent pool; false when it is busy with another
+    /// caller's task (a nested or concurrent region), which then uses Dispatch instead.
+    @inline(__always)
+    static func runOnPool(_ count: Int, _ body: (Int) -> Void) -> Bool {
+        guard poolWorkers > 0 else { return false }
+        return withoutActuallyEscaping(body) { body in
+            var job = PoolJob(body: body)
+            return withUnsafeMutablePointer(to: &job) { pointer in
+                llama_pool_run(Int32(count), { context, index in
+                    guard let job = context?.assumingMemoryBound(to: PoolJob.self) else { return }
+                    job.pointee.body(Int(index))
+                }, pointer) == 0
+            }
         }
     }
 

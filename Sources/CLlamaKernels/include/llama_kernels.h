@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "llama_pool.h"
+
 #define LLAMA_QK 32
 
 /// GGML's Q8_0 block: 32 weights = d · qs[i], d stored as IEEE half (34 bytes).
