@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LlamaCore
 import LlamaEvaluation
 import LlamaModel
 
@@ -29,35 +30,25 @@ struct EvalBenchCommand: ParsableCommand {
             throw ValidationError("unknown preset \(preset); have \(LlamaConfiguration.presets.keys.sorted().joined(separator: ", "))")
         }
         let weights = LlamaWeights.random(configuration: configuration, seed: 1)
-        let session = InferenceSession(weights: weights, context: contextTokens + choiceTokens + 1)
-        let scorer = SessionScorer(session: session, tokenizer: nil)
-        var generator = SeededNumbers(seed: 7)
+        let context = contextTokens + choiceTokens + 1
+        var generator = SeededGenerator(seed: 7)
         let vocabulary = configuration.vocabularySize
         let batches: [[(context: [Int32], continuation: [Int32])]] = (0..<questions).map { _ in
-            let context = [configuration.bosTokenId] + (0..<contextTokens).map { _ in Int32(generator.next(below: vocabulary)) }
-            return (0..<choices).map { _ in (context, (0..<choiceTokens).map { _ in Int32(generator.next(below: vocabulary)) }) }
+            let context = [configuration.bosTokenId] + (0..<contextTokens).map { _ in Int32(generator.nextInt(below: vocabulary)) }
+            return (0..<choices).map { _ in (context, (0..<choiceTokens).map { _ in Int32(generator.nextInt(below: vocabulary)) }) }
         }
         print("model \(preset) (\(configuration.parameterCount / 1_000_000)M parameters), \(questions) questions × \(choices) options, context \(contextTokens) tokens, options \(choiceTokens) tokens")
-        for reuse in [true, false] {
-            scorer.reusesPrefix = reuse
+        let modes: [(name: String, slots: Int, reuse: Bool)] = [
+            ("KV reuse, options side by side", choices, true), ("KV reuse, options in turn", 1, true), ("no KV reuse", 1, false)]
+        for mode in modes {
+            let session = InferenceSession(weights: weights, context: context, slotCount: mode.slots)
+            let scorer = SessionScorer(session: session, tokenizer: nil, reusesPrefix: mode.reuse)
             _ = try scorer.scoreTokens(batches[0])  // warm-up
             let start = Date()
             for batch in batches { _ = try scorer.scoreTokens(batch) }
             let seconds = Date().timeIntervalSince(start)
-            print(String(format: "%@ KV reuse: %.2f choices/s (%.2f s)", reuse ? "with   " : "without", Double(questions * choices) / seconds, seconds))
+            print(String(format: "%@: %.2f choices/s (%.2f s)", mode.name.padding(toLength: 31, withPad: " ", startingAt: 0),
+                         Double(questions * choices) / seconds, seconds))
         }
-    }
-}
-
-/// A small seeded generator (SplitMix64) for the benchmark's random token ids.
-private struct SeededNumbers {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next(below bound: Int) -> Int {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int((z ^ (z >> 31)) % UInt64(bound))
     }
 }

@@ -9,7 +9,7 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate a model or a series of training checkpoints on benchmark tasks.",
-        subcommands: [EvalRunCommand.self, EvalBenchCommand.self],
+        subcommands: [EvalRunCommand.self, EvalPerplexityCommand.self, EvalBenchCommand.self],
         defaultSubcommand: EvalRunCommand.self)
 }
 
@@ -53,6 +53,9 @@ struct EvalRunCommand: ParsableCommand {
     @Option(name: .long, help: "Context length of the inference session.")
     var context: Int = 2048
 
+    @Option(name: .long, help: "Options of a question scored side by side in one pass over the weights (KV cache slots; 1: one after another).")
+    var optionSlots: Int = 4
+
     @Option(name: .long, help: "Training tokens per step, for checkpoints named by step (e.g. step-1000).")
     var tokensPerStep: Double?
 
@@ -92,7 +95,7 @@ struct EvalRunCommand: ParsableCommand {
         for (index, path) in models.enumerated() {
             let opened = try OpenedModel.open(path)
             let tokenizerModel = try openTokenizer(model: path, explicit: tokenizer)
-            let session = InferenceSession(weights: opened.weights, context: context)
+            let session = InferenceSession(weights: opened.weights, context: context, slotCount: max(1, optionSlots))
             let evaluator = Evaluator(scorer: SessionScorer(session: session, tokenizer: tokenizerModel))
             var results: [TaskResult] = []
             for (definition, data) in zip(definitions, loaded) {

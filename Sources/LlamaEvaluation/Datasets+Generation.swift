@@ -151,12 +151,14 @@ extension Datasets {
         return examples
     }
 
-    /// TruthfulQA multiple choice (Lin et al., 2021), MC1: mc_task.json
-    /// ([{question, mc1_targets: {answer: 0/1}}]) or the Hugging Face export
-    /// (mc1_targets: {choices, labels}). Answers are ordered by text for determinism.
-    static func truthfulQA(_ path: String) throws -> [Example] {
+    /// TruthfulQA multiple choice (Lin et al., 2021): mc_task.json
+    /// ([{question, mc1_targets: {answer: 0/1}, mc2_targets: …}]) or the Hugging Face
+    /// export ({choices, labels}). Answers are ordered by text for determinism. MC1
+    /// (`mc1_targets`, one true answer) scores the argmax; MC2 (`mc2_targets`, several
+    /// true answers) also records every true answer for the probability-mass metric.
+    static func truthfulQA(_ path: String, targets field: String) throws -> [Example] {
         try RecordReader.records(path).map { record in
-            let targets = try record.object("mc1_targets")
+            let targets = try record.object(field)
             var pairs: [(String, Int)]
             if let choices = targets["choices"] as? [String], let labels = targets["labels"] as? [Int] {
                 pairs = Array(zip(choices, labels))
@@ -164,10 +166,12 @@ extension Datasets {
                 pairs = targets.compactMap { key, value in (value as? NSNumber).map { (key, $0.intValue) } }.sorted { $0.0 < $1.0 }
             }
             guard let gold = pairs.firstIndex(where: { $0.1 == 1 }) else {
-                throw EvaluationError.invalidField(path: record.path, line: record.line, field: "mc1_targets", reason: "no answer is labelled 1")
+                throw EvaluationError.invalidField(path: record.path, line: record.line, field: field, reason: "no answer is labelled 1")
             }
-            return .multipleChoice(source: record.source, prompt: "Q: \(try record.string("question"))\nA:",
-                                   options: pairs.map { " " + $0.0 }, gold: gold)
+            var example = Example.multipleChoice(source: record.source, prompt: "Q: \(try record.string("question"))\nA:",
+                                                 options: pairs.map { " " + $0.0 }, gold: gold)
+            if field == "mc2_targets" { example.trueChoices = pairs.indices.filter { pairs[$0].1 == 1 } }
+            return example
         }
     }
 }

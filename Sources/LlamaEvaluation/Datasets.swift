@@ -7,7 +7,7 @@ public enum Datasets {
     /// Names of the built-in loaders.
     public static let names = ["boolq", "piqa", "siqa", "hellaswag", "winogrande", "arc", "openbookqa",
                                "naturalquestions", "triviaqa", "race", "gsm8k", "math", "humaneval", "mbpp",
-                               "mmlu", "crowspairs", "winogender", "truthfulqa_mc"]
+                               "mmlu", "crowspairs", "winogender", "truthfulqa_mc", "truthfulqa_mc2"]
 
     /// Loads `path` with the loader `name`.
     public static func load(_ name: String, path: String) throws -> [Example] {
@@ -28,7 +28,8 @@ public enum Datasets {
         case "mmlu": return try mmlu(path)
         case "crowspairs": return try crowsPairs(path)
         case "winogender": return try winoGender(path)
-        case "truthfulqa_mc": return try truthfulQA(path)
+        case "truthfulqa_mc": return try truthfulQA(path, targets: "mc1_targets")
+        case "truthfulqa_mc2": return try truthfulQA(path, targets: "mc2_targets")
         default: throw EvaluationError.invalidTask(path: path, field: "dataset", reason: "unknown loader '\(name)' (have \(names.joined(separator: ", ")))")
         }
     }

@@ -93,7 +93,7 @@ public struct Evaluator {
         let groups = groupScores.mapValues { $0.mapValues(percent) }
         let primary: String
         switch task.kind {
-        case .multipleChoice: primary = Self.metricName(task.normalization)
+        case .multipleChoice: primary = metrics["mc2"] != nil ? "mc2" : Self.metricName(task.normalization)
         case .generation: primary = "exact_match"
         case .math: primary = "maj1@\(max(1, task.samples))"
         case .code: primary = "pass@1"
@@ -124,6 +124,9 @@ public struct Evaluator {
         for normalization in [ChoiceNormalization.none, .perCharacter, .perToken] {
             let pick = Metrics.choose(scores, options: options, normalization: normalization)
             result.append((Self.metricName(normalization), pick == example.gold ? 1 : 0))
+        }
+        if let trueChoices = example.trueChoices {
+            result.append(("mc2", Metrics.trueProbabilityMass(scores, trueChoices: trueChoices)))
         }
         if task.normalization == .unconditional {
             let unconditional = try scorer.score(example.choices.map { Choice(context: task.unconditionalContext, continuation: $0.continuation) })

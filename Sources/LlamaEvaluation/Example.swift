@@ -31,6 +31,9 @@ public struct Example: Sendable, Equatable, Codable {
     /// Whether a code item's program starts with its prompt (HumanEval: the prompt is
     /// the function's signature and docstring) or with the completion alone (MBPP).
     public var programIncludesPrompt = false
+    /// Every correct option, for TruthfulQA MC2 (the normalised probability mass of the
+    /// true answers); nil for single-answer items.
+    public var trueChoices: [Int]?
     /// Text put once before the few-shot demonstrations (MMLU's subject line).
     public var header: String?
 

@@ -35,6 +35,17 @@ public enum Metrics {
         return best
     }
 
+    /// TruthfulQA MC2 (Lin et al., 2021): the share of probability the model gives the
+    /// true answers among all answers, Σ_true p_i / Σ_all p_i with p_i = exp(log-likelihood
+    /// of option i), unnormalised by length as in the TruthfulQA release.
+    public static func trueProbabilityMass(_ scores: [ContinuationScore], trueChoices: [Int]) -> Double {
+        let maximum = scores.map(\.logLikelihood).max() ?? 0
+        let weights = scores.map { exp($0.logLikelihood - maximum) }
+        let total = weights.reduce(0, +)
+        let truthful = trueChoices.filter(weights.indices.contains).reduce(0) { $0 + weights[$1] }
+        return total > 0 ? truthful / total : 0
+    }
+
     /// The standard answer normalisation of SQuAD/TriviaQA evaluation scripts: lower
     /// case, punctuation removed, the articles a/an/the removed, whitespace collapsed.
     public static func normalizeAnswer(_ text: String) -> String {

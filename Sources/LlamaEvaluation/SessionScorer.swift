@@ -64,6 +64,9 @@ public final class SessionScorer: LanguageModelScorer {
             let logits = try feed(Array(first.context[..<shared]), allLogits: nil)
             for i in 0..<vocabulary { prefixLast[i] = logits[i] }
         }
+        if reusesPrefix && session.slotCount > 1 {
+            return try scoreSideBySide(requests, wholes: wholes, shared: shared, prefixLast: prefixLast)
+        }
         var results: [ContinuationScore] = []
         for (request, whole) in zip(requests, wholes) {
             let start = request.context.count
@@ -83,19 +86,60 @@ public final class SessionScorer: LanguageModelScorer {
                     if position >= start - 1 { rows[position] = Array(logits) }
                 }
             }
-            var total = 0.0
-            var greedy = true
-            for position in start..<whole.count {
-                guard let logits = rows[position - 1] else {
-                    throw EvaluationError.modelFailure(reason: "no logits for position \(position)")
-                }
-                let target = Int(whole[position])
-                total += Self.logSoftmax(logits, at: target)
-                if let best = logits.indices.max(by: { logits[$0] < logits[$1] }), best != target { greedy = false }
-            }
-            results.append(ContinuationScore(logLikelihood: total, tokenCount: whole.count - start, isGreedy: greedy))
+            results.append(try Self.continuationScore(whole: whole, start: start, rows: rows))
         }
         return results
+    }
+
+    /// The options after the shared prefix, up to `slotCount` at a time, in one pass over
+    /// the weights: slot 0 holds the prefix, the other slots get a copy of its cache.
+    private func scoreSideBySide(_ requests: [(context: [Int32], continuation: [Int32])], wholes: [[Int32]], shared: Int,
+                                 prefixLast: [Float]) throws -> [ContinuationScore] {
+        var results: [ContinuationScore] = []
+        var groupStart = 0
+        while groupStart < requests.count {
+            let group = Array(groupStart..<min(requests.count, groupStart + session.slotCount))
+            var rows = [[Int: [Float]]](repeating: [:], count: group.count)
+            var items: [(slot: Int, tokens: [Int32])] = []
+            for (slot, request) in group.enumerated() {
+                do { try session.copyCache(from: 0, to: slot, length: shared) } catch {
+                    throw EvaluationError.modelFailure(reason: "\(error)")
+                }
+                rows[slot][shared - 1] = prefixLast
+                let whole = wholes[request]
+                if whole.count - 1 > shared { items.append((slot, Array(whole[shared..<(whole.count - 1)]))) }
+            }
+            tokensFed += items.reduce(0) { $0 + $1.tokens.count }
+            do {
+                try session.forwardSequences(items) { item, index, logits in
+                    let slot = items[item].slot
+                    let position = shared + index
+                    if position >= requests[group[slot]].context.count - 1 { rows[slot][position] = Array(logits) }
+                }
+            } catch { throw EvaluationError.modelFailure(reason: "\(error)") }
+            for (slot, request) in group.enumerated() {
+                results.append(try Self.continuationScore(whole: wholes[request], start: requests[request].context.count, rows: rows[slot]))
+            }
+            // Slot 0 must hold only the prefix again for the next group.
+            session.truncate(to: shared, slot: 0)
+            groupStart += group.count
+        }
+        return results
+    }
+
+    /// Sums log p of `whole[start...]` from `rows[p - 1]`, the logits predicting position p.
+    private static func continuationScore(whole: [Int32], start: Int, rows: [Int: [Float]]) throws -> ContinuationScore {
+        var total = 0.0
+        var greedy = true
+        for position in start..<whole.count {
+            guard let logits = rows[position - 1] else {
+                throw EvaluationError.modelFailure(reason: "no logits for position \(position)")
+            }
+            let target = Int(whole[position])
+            total += logSoftmax(logits, at: target)
+            if let best = logits.indices.max(by: { logits[$0] < logits[$1] }), best != target { greedy = false }
+        }
+        return ContinuationScore(logLikelihood: total, tokenCount: whole.count - start, isGreedy: greedy)
     }
 
     private func feed(_ tokens: [Int32], allLogits: ((Int, UnsafeBufferPointer<Float>) -> Void)?) throws -> UnsafeBufferPointer<Float> {

@@ -112,13 +112,14 @@ public struct TaskDefinition: Codable, Sendable, Equatable {
             "gsm8k": (.math, "gsm8k"), "math": (.math, "math"), "humaneval": (.code, "humaneval"), "mbpp": (.code, "mbpp"),
             "mmlu": (.multipleChoice, "mmlu"), "crowspairs": (.multipleChoice, "crowspairs"),
             "winogender": (.multipleChoice, "winogender"), "truthfulqa_mc": (.multipleChoice, "truthfulqa_mc"),
+            "truthfulqa_mc2": (.multipleChoice, "truthfulqa_mc2"),
         ]
         guard let (kind, loader) = table[name] else { return nil }
         var task = TaskDefinition(name: name, kind: kind, dataset: loader, data: data)
         task.train = train
         switch name {
         case "boolq", "openbookqa": task.normalization = .unconditional
-        case "crowspairs", "winogender", "truthfulqa_mc", "winogrande": task.normalization = .none
+        case "crowspairs", "winogender", "truthfulqa_mc", "truthfulqa_mc2", "winogrande": task.normalization = .none
         case "mmlu": task.shots = [5]; task.sameGroupShots = true; task.normalization = .none; task.separator = "\n\n"
         case "gsm8k": task.maxTokens = 256; task.stop = ["\n\n", "Question:"]; task.shots = [8]
         case "math": task.maxTokens = 512; task.stop = ["\n\nProblem:"]; task.shots = [4]; task.answerExtraction = "boxed"
@@ -131,7 +132,7 @@ public struct TaskDefinition: Codable, Sendable, Equatable {
 
     public static let builtInNames = ["boolq", "piqa", "siqa", "hellaswag", "winogrande", "arc_easy", "arc_challenge", "openbookqa",
                                       "naturalquestions", "triviaqa", "race_middle", "race_high", "gsm8k", "math", "humaneval",
-                                      "mbpp", "mmlu", "crowspairs", "winogender", "truthfulqa_mc"]
+                                      "mbpp", "mmlu", "crowspairs", "winogender", "truthfulqa_mc", "truthfulqa_mc2"]
 
     enum CodingKeys: String, CodingKey {
         case name, kind, dataset, data, train, shots, sameGroupShots, seed, limit, normalization, unconditionalContext, separator

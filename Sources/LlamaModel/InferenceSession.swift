@@ -20,11 +20,11 @@ public final class InferenceSession: @unchecked Sendable {
     /// Number of sequences the cache holds at once.
     public let slotCount: Int
     /// Filled positions per slot.
-    private var positions: [Int]
+    var positions: [Int]
 
     private let rotary: RotaryEmbedding
     /// (slots, layers, context, kvHeads * headDim) keys and values.
-    private let keyCache, valueCache: UnsafeMutablePointer<Float>
+    let keyCache, valueCache: UnsafeMutablePointer<Float>
     /// (maxChunk, dim) residual stream and its normalised copy.
     private let residual, normalized: UnsafeMutablePointer<Float>
     /// (maxChunk, heads * headDim) queries and attention outputs.
@@ -36,10 +36,10 @@ public final class InferenceSession: @unchecked Sendable {
     /// (max(threads, maxChunk), context) attention scores.
     private let scores: UnsafeMutablePointer<Float>
     /// (maxChunk, vocab) logits.
-    private let logitsBuffer: UnsafeMutablePointer<Float>
+    let logitsBuffer: UnsafeMutablePointer<Float>
     /// (maxChunk) token, slot and position of each row.
-    private let tokenBuffer: UnsafeMutablePointer<Int32>
-    private let rowSlots, rowPositions: UnsafeMutablePointer<Int>
+    let tokenBuffer: UnsafeMutablePointer<Int32>
+    let rowSlots, rowPositions: UnsafeMutablePointer<Int>
     /// Quantized activations for Q8_0/Q4_0 weights.
     private let workspace = LinearWorkspace()
 
@@ -182,19 +182,19 @@ public final class InferenceSession: @unchecked Sendable {
 
     /// Keys of `layer` in `slot`: (context, kvWidth).
     @inline(__always)
-    private func keys(slot: Int, layer: Int) -> UnsafeMutablePointer<Float> {
+    func keys(slot: Int, layer: Int) -> UnsafeMutablePointer<Float> {
         keyCache + (slot * configuration.layerCount + layer) * context * configuration.keyValueWidth
     }
 
     @inline(__always)
-    private func values(slot: Int, layer: Int) -> UnsafeMutablePointer<Float> {
+    func values(slot: Int, layer: Int) -> UnsafeMutablePointer<Float> {
         valueCache + (slot * configuration.layerCount + layer) * context * configuration.keyValueWidth
     }
 
     /// One pass over `count` rows from `tokenBuffer`: consecutive positions of one
     /// sequence when `sequenceSlot` is given, else one row per sequence as `rowSlots` and
     /// `rowPositions` say. Logits of the last `logitRows` rows.
-    private func forwardRows(count: Int, logitRows: Int, sequenceSlot: Int?) {
+    func forwardRows(count: Int, logitRows: Int, sequenceSlot: Int?) {
         let config = configuration
         let dim = config.hiddenSize, kvWidth = config.keyValueWidth, hidden = config.intermediateSize
         let start = sequenceSlot.map { positions[$0] } ?? 0

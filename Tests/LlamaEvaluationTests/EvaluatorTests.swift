@@ -30,6 +30,26 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertTrue(markdown.contains("| boolq | 0 | 2 | 50.0 | 0.0 | 50.0 | **50.0** |"), markdown)
     }
 
+    /// TruthfulQA MC2 by hand: p = 0.2, 0.1 (true), 0.3, 0.4 (false) → 0.3 of the mass on
+    /// true answers = 30; MC1 on the same question picks the false answer (0.4 > 0.2) → 0.
+    func testTruthfulQAMC2IsTheTrueProbabilityMass() throws {
+        let definition = task("truthfulqa_mc2", "truthfulqa_mc.json")
+        let (examples, _) = try Evaluator.loadExamples(definition)
+        XCTAssertEqual(examples[0].choices.map(\.continuation), [" Nothing happens.", " You digest the watermelon seeds.",
+                                                               " You get sick.", " You grow watermelons in your stomach."])
+        XCTAssertEqual(examples[0].trueChoices, [0, 1])
+        let stub = StubScorer()
+        for (option, p) in zip(examples[0].choices, [0.2, 0.1, 0.3, 0.4]) { stub.set(option.context, option.continuation, log(p)) }
+        let result = try Evaluator(scorer: stub).evaluate(definition, examples: examples, shots: 0)
+        XCTAssertEqual(result.primaryMetric, "mc2")
+        XCTAssertEqual(result.metrics["mc2"] ?? -1, 30, accuracy: 1e-9)
+        XCTAssertEqual(result.metrics["acc"] ?? -1, 0, accuracy: 1e-9)
+        let mc1 = task("truthfulqa_mc", "truthfulqa_mc.json")
+        let mc1Examples = try Evaluator.loadExamples(mc1).examples
+        XCTAssertNil(mc1Examples[0].trueChoices)
+        XCTAssertEqual(mc1Examples[0].choices.count, 2)
+    }
+
     /// One shot from the other item: the demonstration is the other item's prompt plus its gold answer.
     func testFewShotContextIsTheOtherItemSolved() throws {
         let definition = task("boolq", "boolq.jsonl")

@@ -58,6 +58,50 @@ final class TinyLlamaScoringTests: XCTestCase {
         scorer.reusesPrefix = true
     }
 
+    /// Options side by side in cache slots (two at a time, so the four requests make two
+    /// groups, and maxChunk 16 splits the packed rows over several passes) give the
+    /// reference likelihoods too.
+    func testOptionsSideBySideMatchReference() throws {
+        let (serial, ids, _) = try XCTUnwrap(Self.model)
+        let session = InferenceSession(weights: serial.session.weights, context: 128, maxChunk: 16, slotCount: 2)
+        let scorer = SessionScorer(session: session, tokenizer: nil)
+        let requests: [(context: [Int32], continuation: [Int32])] = [
+            (Array(ids[0][..<10]), Array(ids[0][10...])),
+            (Array(ids[0][..<10]), Array(ids[0][10..<16])),
+            (Array(ids[0][..<5]), Array(ids[0][5...])),
+            (Array(ids[0][..<23]), Array(ids[0][23...])),
+        ]
+        let expectations = [try expected(row: 0, start: 10), try expected(row: 0, start: 10, end: 16),
+                            try expected(row: 0, start: 5), try expected(row: 0, start: 23)]
+        let scores = try scorer.scoreTokens(requests)
+        for (score, value) in zip(scores, expectations) {
+            XCTAssertEqual(score.logLikelihood, value, accuracy: 2e-3)
+        }
+        XCTAssertEqual(scores.map(\.tokenCount), [14, 6, 19, 1])
+        // The shared prefix (ids[0][..<5]) once, then each request's tokens after it but its last.
+        XCTAssertEqual(scorer.tokensFed, 5 + 18 + 10 + 18 + 18)
+    }
+
+    /// Perplexity over the reference ids: one window of 24 is the reference's own
+    /// full-context likelihood; with windows of 12 the first window's 11 tokens still see
+    /// their whole past (causal attention), and rolling windows score all 23 tokens once.
+    func testPerplexityMatchesReferenceLikelihoods() throws {
+        let (scorer, ids, _) = try XCTUnwrap(Self.model)
+        let row = ids[0]
+        let read: (Int, Int) -> [Int32] = { Array(row[$0..<($0 + $1)]) }
+        let whole = try Perplexity.evaluate(session: scorer.session, source: "row0", count: 24, context: 24, tokens: read)
+        XCTAssertEqual(whole.tokens, 23)
+        XCTAssertEqual(whole.negativeLogLikelihood, -(try expected(row: 0, start: 1)), accuracy: 2e-3)
+        XCTAssertEqual(whole.perplexity, exp(whole.negativeLogLikelihood / 23), accuracy: 1e-9)
+        let first = try Perplexity.evaluate(session: scorer.session, source: "row0", count: 24, context: 12, maxTokens: 11, tokens: read)
+        XCTAssertEqual(first.tokens, 11)
+        XCTAssertEqual(first.negativeLogLikelihood, -(try expected(row: 0, start: 1, end: 12)), accuracy: 2e-3)
+        let rolling = try Perplexity.evaluate(session: scorer.session, source: "row0", count: 24, context: 12, tokens: read)
+        XCTAssertEqual(rolling.tokens, 23)
+        let strided = try Perplexity.evaluate(session: scorer.session, source: "row0", count: 24, context: 12, stride: 4, tokens: read)
+        XCTAssertEqual(strided.tokens, 23)
+    }
+
     /// A whole task through the real model: reuse changes nothing but the work done.
     func testTaskOnTinyModelIsUnchangedByReuse() throws {
         let (scorer, _, _) = try XCTUnwrap(Self.model)
