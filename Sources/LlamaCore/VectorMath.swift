@@ -7,10 +7,17 @@ public enum VectorMath {
     ///
     /// Cephes' `expf` scheme: x = n·ln2 + r with |r| ≤ ln2/2 (ln2 split in two parts for
     /// precision), e^r by a degree-6 polynomial, and 2^n put into the exponent bits.
+    /// n is rounded with the 1.5·2²³ trick (adding it leaves round(x·log2 e) in the low
+    /// mantissa bits), so no float → integer conversion is needed: Swift's SIMD
+    /// conversions and `rounded` go lane by lane through generic code.
     @inline(__always)
     public static func exp(_ input: Vector) -> Vector {
-        let x = input.clamped(lowerBound: Vector(repeating: -87.3), upperBound: Vector(repeating: 88.7))
-        let n = (x * 1.442_695_040_888_963_4).rounded(.toNearestOrEven)
+        var x = input
+        x.replace(with: Vector(repeating: -87.3), where: x .< -87.3)
+        x.replace(with: Vector(repeating: 88.3), where: x .> 88.3)  // n ≤ 127: 2^n stays finite
+        let magic: Float = 12_582_912  // 1.5 · 2^23
+        let shifted = x * 1.442_695_040_888_963_4 + magic
+        let n = shifted - magic
         var r = x - n * 0.693_359_375
         r = r - n * -2.121_944_400_546_905_8e-4
         var p = Vector(repeating: 1.987_569_150_0e-4)
@@ -21,9 +28,9 @@ public enum VectorMath {
         p = p * r + 5.000_000_120_1e-1
         let r2 = r * r
         let result = p * r2 + r + 1
-        let exponent = SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(n) &+ 127) &<< 23
-        let scale = unsafeBitCast(exponent, to: Vector.self)
-        return result * scale
+        // bits(shifted) = 0x4B40_0000 + n, so (bits − 0x4B40_0000 + 127) << 23 is 2^n.
+        let exponent = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+        return result * unsafeBitCast(exponent, to: Vector.self)
     }
 
     /// Σ a[i]·b[i].

@@ -17,6 +17,16 @@ final class VectorMathTests: XCTestCase {
             x += 0.11
         }
         XCTAssertLessThan(worst, 3e-7, "relative error of the vector exp")
+        // Out of range inputs saturate (softmax feeds −∞ for masked scores).
+        let extremes = VectorMath.exp(SIMD8<Float>(-.infinity, -200, -87.3, 0, 1, 88.3, 200, .infinity))
+        XCTAssertEqual(extremes[0], extremes[1])
+        XCTAssertLessThan(extremes[0], 1.3e-38)
+        XCTAssertGreaterThanOrEqual(extremes[0], 0)
+        XCTAssertEqual(extremes[3], 1)
+        XCTAssertEqual(Double(extremes[4]), M_E, accuracy: 1e-6)
+        XCTAssertEqual(extremes[5], extremes[6])
+        XCTAssertEqual(extremes[6], extremes[7])
+        XCTAssertTrue(extremes[7].isFinite && extremes[7] > 2e38)
     }
 
     func testDotAxpyAndSoftmaxAgainstLoops() {
