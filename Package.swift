@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "LlamaModelTests", dependencies: ["LlamaModel", "LlamaGeneration"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "LlamaCLITests", dependencies: ["LlamaCore"], exclude: ["Python"], swiftSettings: swiftSettings),
-        .testTarget(name: "LlamaTrainingTests", dependencies: ["LlamaTraining", "LlamaModel", "LlamaCore"],
+        .testTarget(name: "LlamaTrainingTests", dependencies: ["LlamaTraining", "LlamaModel", "LlamaCore", "LlamaDistributed"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "LlamaDataTests", dependencies: ["LlamaData"], swiftSettings: swiftSettings),
         .testTarget(name: "LlamaEvaluationTests", dependencies: ["LlamaEvaluation", "LlamaCore"],

@@ -151,9 +151,11 @@ struct TrainCommand: ParsableCommand {
                                   communicator: communicator)
         if let communicator {
             let mine = Trainer.microBatches(accumulation: options.gradientAccumulationSteps, rank: 0, ranks: communicator.size)
-            print(String(format: "data parallel: %d ranks × %d threads, %d of %d micro-batches per step on rank 0%@; optimizer state %.1f MiB per rank%@",
+            let overlap = options.overlapCommunication && communicator.allowsHelperThread
+            print(String(format: "data parallel: %d ranks × %d threads, %d of %d micro-batches per step on rank 0%@; allreduce %@; optimizer state %.1f MiB per rank%@",
                          communicator.size, Parallel.threadCount, mine.count, options.gradientAccumulationSteps,
                          options.gradientAccumulationSteps % communicator.size == 0 ? "" : " (uneven: pick --batch-tokens so that accumulation is a multiple of the ranks)",
+                         overlap ? "overlapped with backward" : "after backward",
                          Double(trainer.optimizerStateBytes) / 1048576, zeroStage1 ? " (ZeRO-1)" : ""))
         }
         if trainer.state.step > 0 { print("resumed from step \(trainer.state.step)") }

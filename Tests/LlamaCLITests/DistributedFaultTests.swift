@@ -59,6 +59,19 @@ final class DistributedFaultTests: MPITestCase {
         }
     }
 
+    /// A process that looks launched by mpirun but finds no libmpi stops with an error
+    /// saying so (and how to fix it) instead of crashing; without those variables MPI is
+    /// never looked for (every other CLI test).
+    func testMissingMPILibraryIsAClearError() throws {
+        let directory = try temporaryDirectory()
+        let result = try CLI.run(trainArguments(data: try writeData(directory), output: directory + "/run"),
+                                 environment: ["OMPI_COMM_WORLD_SIZE": "2", "LLAMA_MPI_LIBRARY": directory + "/libmpi.so.40"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.errors.contains("libmpi could not be loaded"), result.errors)
+        XCTAssertTrue(result.errors.contains(directory + "/libmpi.so.40"), result.errors)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/run/metrics.jsonl"))
+    }
+
     /// The pid of the process with OMPI_COMM_WORLD_RANK=`rank` among `parent`'s children.
     func rankProcess(_ rank: Int, launchedBy parent: pid_t) -> pid_t? {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
