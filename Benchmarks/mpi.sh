@@ -4,7 +4,8 @@
 # the ranks with and without overlapping allreduce, with ZeRO-1; and MPI allreduce bandwidth.
 # Never run by `swift test`.
 #
-# Usage: Benchmarks/mpi.sh [--no-build]      (STEPS=6 PRESET=builtin BATCH=8 CONTEXT=128 ACCUMULATION=2)
+# Usage: Benchmarks/mpi.sh [--no-build]      (STEPS=6 PRESET=builtin BATCH=8 CONTEXT=128 ACCUMULATION=2
+#        MPIRUN_FLAGS="--bind-to none --mca mpi_yield_when_idle 1" to try other placements)
 # Needs: OpenMPI (mpirun). Rates are the median per-step tokens/s of metrics.jsonl after
 # two warm-up steps; on a shared machine run it twice.
 set -eu
@@ -13,7 +14,7 @@ if [ "${1:-}" != "--no-build" ]; then
   (cd "$root" && swift build -c release --product llama >/dev/null)
 fi
 llama="$root/.build/release/llama"
-mpirun="mpirun --oversubscribe --allow-run-as-root"
+mpirun="mpirun --oversubscribe --allow-run-as-root ${MPIRUN_FLAGS:-}"
 steps="${STEPS:-6}" preset="${PRESET:-builtin}" batch="${BATCH:-8}" context="${CONTEXT:-128}" accumulation="${ACCUMULATION:-2}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
