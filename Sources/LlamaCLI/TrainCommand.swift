@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LlamaCore
+import LlamaDistributed
 import LlamaGeneration
 import LlamaModel
 import LlamaTraining
@@ -43,15 +44,38 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from the newest checkpoint in --output.") var resume = false
     @Option(name: .customLong("sample-tokens"), help: "Tokens to generate after training (built-in corpus).") var sampleTokens = 300
     @Option(name: .customLong("stop-after"), help: "Stop after this step (the schedule still spans --steps).") var stopAfter: Int?
+    @Flag(name: .customLong("zero1"), help: "Under mpirun: shard the AdamW moments over the ranks (ZeRO stage 1).")
+    var zeroStage1 = false
+    @Flag(name: .customLong("no-overlap"), help: "Under mpirun: reduce gradients after backward instead of during it.")
+    var noOverlap = false
 
+    /// Under mpirun every rank runs this command; a failing rank ends the whole job
+    /// through MPI_Abort with a message naming it.
     func run() throws {
+        DistributedSetup.divideThreadsAmongRanks()
+        let communicator = try Communicator.world()
+        do {
+            try train(communicator: communicator)
+            communicator?.finalize()
+        } catch {
+            if let communicator { communicator.abort(message: "error: \(error)") }
+            throw error
+        }
+    }
+
+    func train(communicator: Communicator?) throws {
+        let isRoot = communicator?.isRoot ?? true
+        let print: (String) -> Void = { line in if isRoot { Swift.print(line) } }
         let tokenizer: (any TextTokenizer)?
         let sources: [TrainingSource]
         if data.isEmpty {
+            // Rank 0 trains the tokenizer and writes the shards; the others then load them.
+            if let communicator, !isRoot { try communicator.barrier() }
             let corpus = EmbeddedCorpus.sources.map { $0.file }
             tokenizer = try EmbeddedCorpus.makeTokenizer(corpus: corpus, directory: output)
             print("tokenizer: SentencePiece BPE, \(EmbeddedCorpus.vocabularySize) pieces, \(output)/tokenizer.model")
             sources = try EmbeddedCorpus.writeShards(directory: output + "/data", tokenizer: tokenizer ?? ByteTokenizer())
+            if let communicator, isRoot { try communicator.barrier() }
         } else {
             tokenizer = nil
             sources = try data.map { item in
@@ -111,6 +135,8 @@ struct TrainCommand: ParsableCommand {
         options.activationCheckpointing = activationCheckpointing
         options.logInterval = logInterval
         options.resume = resume
+        options.zeroStage1 = zeroStage1
+        options.overlapCommunication = !noOverlap
         let sampler = try DataSampler(sources: sources, sequenceLength: context, validationFraction: validationFraction, seed: seed)
         let entropy = EmbeddedCorpus.unigramEntropy(of: sources, vocabularySize: config.vocabularySize)
         print(String(format: "model: dim %d, %d layers, %d heads, FFN %d, vocab %d: %.2fM parameters",
@@ -121,13 +147,24 @@ struct TrainCommand: ParsableCommand {
         print(String(format: "batch: %d × %d tokens × %d accumulation = %d tokens/step; lr %.2e, warmup %d, %d steps",
                      batchSize, context, options.gradientAccumulationSteps, batchSize * context * options.gradientAccumulationSteps,
                      options.peakLearningRate, options.warmupSteps, steps))
-        let trainer = try Trainer(weights: weights, sampler: sampler, options: options, dataSources: sources.map(\.name))
+        let trainer = try Trainer(weights: weights, sampler: sampler, options: options, dataSources: sources.map(\.name),
+                                  communicator: communicator)
+        if let communicator {
+            let mine = Trainer.microBatches(accumulation: options.gradientAccumulationSteps, rank: 0, ranks: communicator.size)
+            let overlap = options.overlapCommunication && communicator.allowsHelperThread
+            print(String(format: "data parallel: %d ranks × %d threads, %d of %d micro-batches per step on rank 0%@; allreduce %@; optimizer state %.1f MiB per rank%@",
+                         communicator.size, Parallel.threadCount, mine.count, options.gradientAccumulationSteps,
+                         options.gradientAccumulationSteps % communicator.size == 0 ? "" : " (uneven: pick --batch-tokens so that accumulation is a multiple of the ranks)",
+                         overlap ? "overlapped with backward" : "after backward",
+                         Double(trainer.optimizerStateBytes) / 1048576, zeroStage1 ? " (ZeRO-1)" : ""))
+        }
         if trainer.state.step > 0 { print("resumed from step \(trainer.state.step)") }
         print(String(format: "sgemm peak: %.1f GFLOP/s", trainer.peakGigaflops))
         let summary = try trainer.run(stopAfterStep: stopAfter, chartReference: ("unigram entropy", entropy)) { line in
             print(line)
             fflush(stdout)
         }
+        guard isRoot else { return }
         print(String(format: "done: %d steps, %d tokens, %.0f tokens/s, MFU %.1f%%", summary.steps, summary.tokens,
                      summary.tokensPerSecond, 100 * summary.modelFlopsUtilization))
         if let last = summary.validationLosses.last {

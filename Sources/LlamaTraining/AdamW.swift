@@ -84,41 +84,59 @@ public final class AdamW: @unchecked Sendable {
         return Float(total.squareRoot())
     }
 
-    /// Clips, then updates `weights` with `gradients` at learning rate `learningRate`.
-    /// Returns the gradient norm before clipping.
-    @discardableResult
-    public func step(weights: LlamaWeights, gradients: LlamaWeights, learningRate: Float) -> Float {
-        let norm = Self.globalNorm(gradients)
+    /// The per-step numbers of the update: clip factor, bias corrections, step size.
+    public struct StepConstants: Sendable {
+        public var clip: Float, beta1: Float, beta2: Float, stepSize: Float, biasCorrection2Root: Float, epsilon: Float
+    }
+
+    /// Constants of update number `stepCount` (1-based) for gradient norm `norm`.
+    public static func constants(settings: AdamWSettings, norm: Float, stepCount: Int, learningRate: Float) -> StepConstants {
         var clip: Float = 1
         if settings.gradientClipNorm > 0 {
             // torch: clip_coef = max_norm / (total_norm + 1e-6), clamped to 1, always multiplied.
             clip = min(1, settings.gradientClipNorm / (norm + 1e-6))
         }
+        let biasCorrection1 = 1 - Float(pow(Double(settings.beta1), Double(stepCount)))
+        let biasCorrection2 = 1 - Float(pow(Double(settings.beta2), Double(stepCount)))
+        return StepConstants(clip: clip, beta1: settings.beta1, beta2: settings.beta2, stepSize: learningRate / biasCorrection1,
+                             biasCorrection2Root: biasCorrection2.squareRoot(), epsilon: settings.epsilon)
+    }
+
+    /// The element-wise update of `count` parameters `p` with gradients `g` (clipped in
+    /// place) and moments `m`, `v`; `decay` is 1 − lr·λ or 1. Split over threads in fixed ranges.
+    public static func update(parameters p: UnsafeMutablePointer<Float>, gradients g: UnsafeMutablePointer<Float>,
+                              first m: UnsafeMutablePointer<Float>, second v: UnsafeMutablePointer<Float>, count: Int,
+                              decay: Float, constants c: StepConstants) {
+        let clip = c.clip, beta1 = c.beta1, beta2 = c.beta2, stepSize = c.stepSize
+        let biasCorrection2Root = c.biasCorrection2Root, epsilon = c.epsilon
+        Parallel.forRanges(count, grain: 64, minimumPerThread: 16384) { first, last in
+            for i in first..<last {
+                let gradient = g[i] * clip
+                g[i] = gradient
+                p[i] *= decay
+                m[i] += (gradient - m[i]) * (1 - beta1)
+                v[i] = v[i] * beta2 + (1 - beta2) * gradient * gradient
+                let denominator = v[i].squareRoot() / biasCorrection2Root + epsilon
+                p[i] += -stepSize * (m[i] / denominator)
+            }
+        }
+    }
+
+    /// Clips, then updates `weights` with `gradients` at learning rate `learningRate`.
+    /// Returns the gradient norm before clipping.
+    @discardableResult
+    public func step(weights: LlamaWeights, gradients: LlamaWeights, learningRate: Float) -> Float {
+        let norm = Self.globalNorm(gradients)
         stepCount += 1
-        let beta1 = settings.beta1, beta2 = settings.beta2
-        let biasCorrection1 = 1 - Float(pow(Double(beta1), Double(stepCount)))
-        let biasCorrection2 = 1 - Float(pow(Double(beta2), Double(stepCount)))
-        let stepSize = learningRate / biasCorrection1
-        let biasCorrection2Root = biasCorrection2.squareRoot()
-        let epsilon = settings.epsilon
+        let constants = Self.constants(settings: settings, norm: norm, stepCount: stepCount, learningRate: learningRate)
         let parameters = weights.namedParameters, grads = gradients.namedParameters
         let firsts = firstMoment.namedParameters, seconds = secondMoment.namedParameters
         for index in parameters.indices {
-            let p = parameters[index].tensor.floats, g = grads[index].tensor.floats
-            let m = firsts[index].tensor.floats, v = seconds[index].tensor.floats
             let decay: Float = settings.weightDecayScope.applies(toShape: parameters[index].tensor.shape)
                 ? 1 - learningRate * settings.weightDecay : 1
-            Parallel.forRanges(parameters[index].tensor.count, grain: 64, minimumPerThread: 16384) { first, last in
-                for i in first..<last {
-                    let gradient = g[i] * clip
-                    g[i] = gradient
-                    p[i] *= decay
-                    m[i] += (gradient - m[i]) * (1 - beta1)
-                    v[i] = v[i] * beta2 + (1 - beta2) * gradient * gradient
-                    let denominator = v[i].squareRoot() / biasCorrection2Root + epsilon
-                    p[i] += -stepSize * (m[i] / denominator)
-                }
-            }
+            Self.update(parameters: parameters[index].tensor.floats, gradients: grads[index].tensor.floats,
+                        first: firsts[index].tensor.floats, second: seconds[index].tensor.floats,
+                        count: parameters[index].tensor.count, decay: decay, constants: constants)
         }
         return norm
     }

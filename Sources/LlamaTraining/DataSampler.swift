@@ -76,15 +76,28 @@ public final class DataSampler {
         inputs.reserveCapacity(batchSize * sequenceLength)
         targets.reserveCapacity(batchSize * sequenceLength)
         for _ in 0..<batchSize {
-            let draw = position.generator.nextDouble()
-            let index = cumulativeWeights.firstIndex { draw < $0 } ?? (sources.count - 1)
-            let start = position.generator.nextInt(below: validationStart[index] - sequenceLength)
+            let (index, start) = drawWindow()
             let window = sources[index].reader.tokens(from: start, count: sequenceLength + 1)
             inputs += window[0..<sequenceLength]
             targets += window[1...]
-            position.tokensDrawn[sources[index].name, default: 0] += sequenceLength
         }
         return (inputs, targets)
+    }
+
+    /// Advances exactly as `nextBatch` would without reading tokens: in data-parallel
+    /// training every rank walks the whole global stream and reads only its own batches,
+    /// so all ranks keep the same position (and a checkpoint's position is the stream's).
+    public func skipBatch(batchSize: Int) {
+        for _ in 0..<batchSize { _ = drawWindow() }
+    }
+
+    /// Draws the next window: a source by weight, then a start in its training part.
+    private func drawWindow() -> (source: Int, start: Int) {
+        let draw = position.generator.nextDouble()
+        let index = cumulativeWeights.firstIndex { draw < $0 } ?? (sources.count - 1)
+        let start = position.generator.nextInt(below: validationStart[index] - sequenceLength)
+        position.tokensDrawn[sources[index].name, default: 0] += sequenceLength
+        return (index, start)
     }
 
     /// Epochs drawn so far of each source's training part.

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import LlamaCore
+import LlamaDistributed
 import LlamaModel
 
 /// How a run trains: sizes, schedule, optimizer, validation and checkpoint cadence.
@@ -30,6 +31,10 @@ public struct TrainingOptions: Sendable {
     public var logInterval = 10
     /// Continue from the newest checkpoint in the output folder.
     public var resume = false
+    /// Data-parallel runs: shard the AdamW moments over the ranks (ZeRO stage 1).
+    public var zeroStage1 = false
+    /// Data-parallel runs: reduce gradient buckets on a helper thread while backward runs.
+    public var overlapCommunication = true
 
     public init(outputDirectory: String) { self.outputDirectory = outputDirectory }
 
@@ -56,7 +61,11 @@ public struct TrainingSummary: Sendable {
 public final class Trainer {
     public let options: TrainingOptions
     public let model: TrainingModel
-    public let optimizer: AdamW
+    /// The optimizer: full moments (`optimizer`), or this rank's part of them with ZeRO-1.
+    public let optimizer: AdamW?
+    public let shardedOptimizer: ShardedAdamW?
+    /// The ranks of a data-parallel run (nil: a single process).
+    public let communicator: Communicator?
     public let sampler: DataSampler
     public let configuration: LlamaConfiguration
     /// Measured float32 GEMM peak in GFLOP/s, the MFU denominator.
@@ -104,7 +113,7 @@ public final class Trainer {
     /// Sets up a run from `weights` (copied) and `sampler`; resumes when asked and a
     /// checkpoint exists. Throws before allocating when the run cannot fit.
     public init(weights: LlamaWeights, sampler: DataSampler, options: TrainingOptions, dataSources: [String],
-                peakGigaflops: Double? = nil) throws {
+                peakGigaflops: Double? = nil, communicator: Communicator? = nil) throws {
         let config = weights.configuration
         try config.validate()
         guard options.batchSize > 0, options.sequenceLength > 1, options.gradientAccumulationSteps > 0, options.steps > 0 else {
@@ -119,20 +128,29 @@ public final class Trainer {
         self.sampler = sampler
         model = TrainingModel(weights: weights, batchSize: options.batchSize, sequenceLength: options.sequenceLength,
                               checkpointsActivations: options.activationCheckpointing)
-        optimizer = AdamW(configuration: config, settings: options.optimizer)
+        self.communicator = communicator
+        if options.zeroStage1 {
+            let shards = model.weightStorage.shards(communicator?.size ?? 1)
+            shardedOptimizer = ShardedAdamW(layout: model.weightStorage, shard: shards[communicator?.rank ?? 0], settings: options.optimizer)
+            optimizer = nil
+        } else {
+            optimizer = AdamW(configuration: config, settings: options.optimizer)
+            shardedOptimizer = nil
+        }
         self.peakGigaflops = peakGigaflops ?? MachineLimits.sgemmGigaflops(m: 1024, n: 1024, k: 1024, repeats: 3)
         state = TrainingState(step: 0, tokensProcessed: 0, configuration: config, optimizer: options.optimizer,
                               schedule: options.schedule, batchSize: options.batchSize, sequenceLength: options.sequenceLength,
                               gradientAccumulationSteps: options.gradientAccumulationSteps, seed: options.seed,
                               dataPosition: sampler.position, dataSources: dataSources, validationLoss: nil)
         validationSet = sampler.validationBatches(batches: options.validationBatches, batchSize: options.batchSize)
-        if options.resume, let latest = TrainingCheckpoint.checkpoints(in: checkpointDirectory).last {
+        if options.resume, let latest = try latestCheckpoint() {
             let saved = try TrainingCheckpoint.readState(path: latest)
             try TrainingCheckpoint.checkCompatible(path: latest, saved: saved, requested: state)
-            state = try TrainingCheckpoint.load(path: latest, into: model.weights, optimizer: optimizer)
+            state = try loadCheckpoint(path: latest)
             state.schedule = options.schedule
             sampler.restore(state.dataPosition)
         }
+        try communicator?.broadcast(UnsafeMutableRawPointer(model.weightStorage.base), bytes: model.weightStorage.count * 4)
     }
 
     /// Folder of the checkpoints.
@@ -150,8 +168,13 @@ public final class Trainer {
     @discardableResult
     public func run(stopAfterStep: Int? = nil, chartReference: (label: String, value: Double)? = nil,
                     log: (String) -> Void = { print($0) }) throws -> TrainingSummary {
-        try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
-        let metrics = try MetricsLog(directory: options.outputDirectory, keepThroughStep: state.step)
+        let isRoot = communicator?.isRoot ?? true
+        if isRoot { try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true) }
+        let metrics = isRoot ? try MetricsLog(directory: options.outputDirectory, keepThroughStep: state.step) : nil
+        let reducer = communicator.map { GradientReducer(communicator: $0, buffer: model.gradientStorage.base, overlap: options.overlapCommunication) }
+        defer { reducer?.close() }
+        let mine = Self.microBatches(accumulation: options.gradientAccumulationSteps, rank: communicator?.rank ?? 0,
+                                     ranks: communicator?.size ?? 1)
         let accumulation = options.gradientAccumulationSteps
         let tokensPerStep = options.batchSize * options.sequenceLength * accumulation
         let flops = Self.flopsPerToken(configuration: configuration, sequenceLength: options.sequenceLength)
@@ -169,16 +192,22 @@ public final class Trainer {
             let learningRate = schedule.rate(atStep: step)
             model.gradients.setZero()
             var loss: Float = 0
-            for _ in 0..<accumulation {
+            for index in 0..<accumulation {
+                guard mine.contains(index) else {
+                    sampler.skipBatch(batchSize: options.batchSize)
+                    continue
+                }
                 let batch = sampler.nextBatch(batchSize: options.batchSize)
+                let ready: ((Range<Int>) -> Void)? = index == mine.upperBound - 1 ? reducer.map { reducer in { reducer.submit($0) } } : nil
                 loss += try model.forwardBackward(inputIds: batch.inputs, targetIds: batch.targets,
-                                                  lossScale: 1 / Float(accumulation)) / Float(accumulation)
+                                                  lossScale: 1 / Float(accumulation), bucketReady: ready) / Float(accumulation)
             }
+            if let reducer { loss = try reduceGradients(reducer: reducer, localLoss: loss, idle: mine.isEmpty) }
             let norm = AdamW.globalNorm(model.gradients)
             guard loss.isFinite, norm.isFinite else {
                 throw TrainingError.nonFiniteLoss(step: step, loss: loss.isFinite ? norm : loss, lastCheckpoint: lastCheckpoint)
             }
-            optimizer.step(weights: model.weights, gradients: model.gradients, learningRate: learningRate)
+            try update(norm: norm, learningRate: learningRate)
             state.step += 1
             state.tokensProcessed += tokensPerStep
             state.dataPosition = sampler.position
@@ -192,28 +221,27 @@ public final class Trainer {
                 rate = seconds > 0 ? Double(intervalTokens) / seconds : 0
                 utilization = rate * flops / (peakGigaflops * 1e9)
                 let remaining = rate > 0 ? Double((options.steps - done) * tokensPerStep) / rate : 0
-                log(String(format: "step %d/%d | loss %.4f | lr %.3e | grad norm %.3f | %.0f tokens/s | MFU %.1f%% | ETA %@",
-                           done, options.steps, loss, learningRate, norm, rate, 100 * utilization, Self.duration(remaining)))
+                if isRoot { log(String(format: "step %d/%d | loss %.4f | lr %.3e | grad norm %.3f | %.0f tokens/s | MFU %.1f%% | ETA %@",
+                           done, options.steps, loss, learningRate, norm, rate, 100 * utilization, Self.duration(remaining))) }
                 var fields = ["loss": Double(loss), "learning_rate": Double(learningRate), "grad_norm": Double(norm),
                               "tokens_per_second": rate, "mfu": utilization, "tokens": Double(state.tokensProcessed)]
                 for (source, epochs) in sampler.epochs { fields["epochs_" + source] = epochs }
-                metrics.append(fields, step: done)
+                metrics?.append(fields, step: done)
                 intervalStart = now
                 intervalTokens = 0
             }
-            if options.validationInterval > 0 && (done % options.validationInterval == 0 || done == lastStep),
+            if isRoot, options.validationInterval > 0 && (done % options.validationInterval == 0 || done == lastStep),
                let validation = try validationLoss() {
                 state.validationLoss = validation
                 validations.append((done, validation))
                 log(String(format: "step %d | validation loss %.4f", done, validation))
-                metrics.append(["validation_loss": Double(validation)], step: done)
-                try metrics.writeSVG(title: title, reference: chartReference)
+                metrics?.append(["validation_loss": Double(validation)], step: done)
+                try metrics?.writeSVG(title: title, reference: chartReference)
                 intervalStart = DispatchTime.now().uptimeNanoseconds
             }
             if done % max(options.checkpointInterval, 1) == 0 || done == lastStep {
-                lastCheckpoint = try TrainingCheckpoint.save(root: checkpointDirectory, state: state, weights: model.weights,
-                                                             optimizer: optimizer, keep: options.keepCheckpoints)
-                try metrics.writeSVG(title: title, reference: chartReference)
+                lastCheckpoint = try saveCheckpoint() ?? lastCheckpoint
+                try metrics?.writeSVG(title: title, reference: chartReference)
                 intervalStart = DispatchTime.now().uptimeNanoseconds
             }
         }

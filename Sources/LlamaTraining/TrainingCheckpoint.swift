@@ -37,6 +37,14 @@ public enum TrainingCheckpoint {
     /// Writes a checkpoint under `root` and deletes all but the newest `keep`; returns its path.
     @discardableResult
     public static func save(root: String, state: TrainingState, weights: LlamaWeights, optimizer: AdamW, keep: Int) throws -> String {
+        try save(root: root, state: state, weights: weights, firstMoment: optimizer.firstMoment, secondMoment: optimizer.secondMoment,
+                 optimizerStep: optimizer.stepCount, keep: keep)
+    }
+
+    /// Writes a checkpoint from the moments themselves (ZeRO-1 gathers them from the ranks first).
+    @discardableResult
+    public static func save(root: String, state: TrainingState, weights: LlamaWeights, firstMoment: LlamaWeights,
+                            secondMoment: LlamaWeights, optimizerStep: Int, keep: Int) throws -> String {
         let fileManager = FileManager.default
         try fileManager.createDirectory(atPath: root, withIntermediateDirectories: true)
         let final = root + "/" + folderName(step: state.step)
@@ -44,10 +52,10 @@ public enum TrainingCheckpoint {
         try? fileManager.removeItem(atPath: partial)
         try Checkpoint.save(weights, directory: partial)
         var moments: [(name: String, tensor: Tensor)] = []
-        for (name, tensor) in optimizer.firstMoment.namedParameters { moments.append(("exp_avg/" + name, tensor)) }
-        for (name, tensor) in optimizer.secondMoment.namedParameters { moments.append(("exp_avg_sq/" + name, tensor)) }
+        for (name, tensor) in firstMoment.namedParameters { moments.append(("exp_avg/" + name, tensor)) }
+        for (name, tensor) in secondMoment.namedParameters { moments.append(("exp_avg_sq/" + name, tensor)) }
         try SafetensorsWriter.write(path: partial + "/optimizer.safetensors", tensors: moments,
-                                    metadata: ["step": String(optimizer.stepCount)])
+                                    metadata: ["step": String(optimizerStep)])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(path: partial + "/state.json", data: try encoder.encode(state))

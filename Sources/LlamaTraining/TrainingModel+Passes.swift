@@ -41,15 +41,21 @@ extension TrainingModel {
     }
 
     /// Backward of the last `forward`, adding lossScale · ∂(mean loss)/∂θ into `gradients`.
-    /// Overwrites the logits with their gradient.
-    func backward(lossScale: Float) {
+    /// Overwrites the logits with their gradient. Reports each finished gradient bucket
+    /// (`FlatParameters.backwardBuckets`, in that order) to `bucketReady`.
+    func backward(lossScale: Float, bucketReady: ((Range<Int>) -> Void)? = nil) {
+        let buckets = bucketReady == nil ? [] : gradientStorage.backwardBuckets
+        defer { for bucket in buckets.suffix(1) { bucketReady?(bucket) } }
         let config = configuration
         let rows = rowCount, d = config.hiddenSize, h = config.intermediateSize, length = sequenceLength
         let epsilon = config.rmsNormEpsilon
         let position: (Int) -> Int = { $0 % length }
         var counted = 0
         for i in 0..<rows where targetPointer[i] >= 0 { counted += 1 }
-        guard counted > 0 else { return }
+        guard counted > 0 else {
+            for bucket in buckets.dropLast() { bucketReady?(bucket) }
+            return
+        }
         CrossEntropy.backward(scale: lossScale / Float(counted), logitsGradient: logits.floats, logits: logits.floats,
                               targets: targetPointer, rows: rows, vocabularySize: config.vocabularySize)
         zero(normedGradient)
@@ -59,6 +65,7 @@ extension TrainingModel {
         RMSNorm.backward(outputGradient: normedGradient.floats, inputGradient: residualGradient.floats, input: finalResidual.floats,
                          weight: weights.finalNorm.floats, weightGradient: gradients.finalNorm.floats, rows: rows,
                          dimension: d, inverseRMS: finalInverseRMS.floats)
+        if let first = buckets.first { bucketReady?(first) }
         for index in stride(from: layers.count - 1, through: 0, by: -1) {
             let a = layers[index], layer = weights.layers[index], grad = gradients.layers[index]
             // Feed-forward half: next = middle + down(silu(gate(n2)) ⊙ up(n2)), n2 = norm(middle).
@@ -111,6 +118,7 @@ extension TrainingModel {
             RMSNorm.backward(outputGradient: normedGradient.floats, inputGradient: residualGradient.floats, input: a.input.floats,
                              weight: layer.attentionNorm.floats, weightGradient: grad.attentionNorm.floats, rows: rows,
                              dimension: d, inverseRMS: a.attentionInverseRMS.floats)
+            if buckets.count > layers.count - index { bucketReady?(buckets[layers.count - index]) }
         }
         Embedding.backward(outputGradient: residualGradient.floats, tokens: UnsafeBufferPointer(start: tokenPointer, count: rows),
                            tableGradient: gradients.tokenEmbedding)

@@ -15,6 +15,9 @@ public final class TrainingModel: @unchecked Sendable {
     public let weights: LlamaWeights
     /// ∂loss/∂parameter, same layout as `weights`; accumulated by `forwardBackward`.
     public let gradients: LlamaWeights
+    /// The contiguous buffers behind `weights` and `gradients` (data-parallel training
+    /// reduces and gathers ranges of them).
+    public let weightStorage, gradientStorage: FlatParameters
     /// Sequences per micro-batch (B).
     public let batchSize: Int
     /// Tokens per sequence (T).
@@ -114,8 +117,10 @@ public final class TrainingModel: @unchecked Sendable {
         BLAS.setThreadCount(1)
         let config = source.configuration
         configuration = config
-        weights = source.float32Copy()
-        gradients = LlamaWeights.zeros(configuration: config)
+        weightStorage = FlatParameters(copying: source.float32Copy())
+        weights = weightStorage.weights
+        gradientStorage = FlatParameters(configuration: config)
+        gradients = gradientStorage.weights
         self.batchSize = batchSize
         self.sequenceLength = sequenceLength
         self.checkpointsActivations = checkpointsActivations
@@ -170,12 +175,14 @@ public final class TrainingModel: @unchecked Sendable {
     }
 
     /// Forward and backward over one micro-batch; adds `lossScale` · ∂(mean loss)/∂θ to
-    /// `gradients` and returns the mean loss.
+    /// `gradients` and returns the mean loss. `bucketReady` is called with each range of
+    /// `gradientStorage.backwardBuckets` as soon as backward has finished writing it.
     @discardableResult
-    public func forwardBackward(inputIds: [Int32], targetIds: [Int32], lossScale: Float = 1) throws -> Float {
+    public func forwardBackward(inputIds: [Int32], targetIds: [Int32], lossScale: Float = 1,
+                                bucketReady: ((Range<Int>) -> Void)? = nil) throws -> Float {
         try load(inputIds: inputIds, targetIds: targetIds)
         let loss = forward()
-        backward(lossScale: lossScale)
+        backward(lossScale: lossScale, bucketReady: bucketReady)
         return loss
     }
 }
