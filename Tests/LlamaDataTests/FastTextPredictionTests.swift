@@ -138,7 +138,7 @@ final class FastTextPredictionTests: XCTestCase {
                          "zzqx", "de la que el\nen y a los se"]
         let flattened = documents.map { $0.replacingOccurrences(of: "\n", with: " ") }
         let expected = try FastTextReference.referencePredictions(
-            train: scratch + "/train.txt", model: modelPath, options: #"{"dim": 8, "epoch": 5, "minn": 2, "maxn": 4}"#,
+            train: scratch + "/train.txt", model: modelPath, options: #"{"dim": 8, "epoch": 25, "minn": 2, "maxn": 4}"#,
             lines: flattened, k: 1, threshold: 0.5)
         let identifier = try LanguageIdentifier(modelPath: modelPath)
         for (document, reference) in zip(documents, expected) {

@@ -81,7 +81,11 @@ enum FastTextReference {
         import sys, json, fasttext
         train, model, options, quantize, k, threshold = sys.argv[1:7]
         if train:
-            m = fasttext.train_supervised(input=train, verbose=0, **json.loads(options))
+            # fastText 0.9.2's DenseMatrix::uniform fills (rows*dim)/10 values per thread and
+            # leaves the rest uninitialised with fewer than 11 threads (NaN at random).
+            options = json.loads(options)
+            options.setdefault("thread", 11)
+            m = fasttext.train_supervised(input=train, verbose=0, **options)
             if quantize:
                 m.quantize(input=train, verbose=0, **json.loads(quantize))
             m.save_model(model)

@@ -18,31 +18,84 @@ enum FastTextSigmoid {
     }
 }
 
-/// The k best (log-probability, label) pairs, ties broken by the lower label id.
+/// The k best (log-probability, label) pairs, kept in a binary heap that reproduces
+/// libstdc++'s push_heap / pop_heap / sort_heap with fastText's comparator (greater score
+/// first), so that labels with equal probabilities come out in fastText's order.
 struct FastTextTopK {
     let k: Int
-    /// Best first.
-    private(set) var sorted: [(score: Float, label: Int)] = []
+    private var heap: [(score: Float, label: Int)] = []
 
     init(k: Int) {
         self.k = k
-        sorted.reserveCapacity(k + 1)
+        heap.reserveCapacity(k + 1)
     }
 
     /// fastText's std_log: log(x + 1e-5) in double, stored as float.
     @inline(__always)
     static func stdLog(_ x: Float) -> Float { Float(log(Double(x) + 1e-5)) }
 
-    /// The smallest score kept, when k are kept.
-    var worst: Float? { sorted.count == k ? sorted.last?.score : nil }
+    /// The smallest score kept (the heap's front), when k are kept.
+    var worst: Float? { heap.count == k ? heap.first?.score : nil }
 
+    /// fastText's findKBest / dfs step: push, and pop the smallest when more than k.
     @inline(__always)
     mutating func offer(score: Float, label: Int) {
         if let worst, score < worst { return }
-        var index = sorted.count
-        while index > 0 && sorted[index - 1].score < score { index -= 1 }
-        sorted.insert((score, label), at: index)
-        if sorted.count > k { sorted.removeLast() }
+        heap.append((score, label))
+        siftUp(hole: heap.count - 1, top: 0, value: (score, label))
+        if heap.count > k {
+            popHeap(count: heap.count)
+            heap.removeLast()
+        }
+    }
+
+    /// Best first (libstdc++ sort_heap).
+    var sorted: [(score: Float, label: Int)] {
+        var copy = self
+        var count = copy.heap.count
+        while count > 1 {
+            copy.popHeap(count: count)
+            count -= 1
+        }
+        return copy.heap
+    }
+
+    // libstdc++'s comparator here is comparePairs: a before b when a.score > b.score.
+
+    /// std::__push_heap
+    private mutating func siftUp(hole start: Int, top: Int, value: (score: Float, label: Int)) {
+        var hole = start
+        var parent = (hole - 1) / 2
+        while hole > top && heap[parent].score > value.score {
+            heap[hole] = heap[parent]
+            hole = parent
+            parent = (hole - 1) / 2
+        }
+        heap[hole] = value
+    }
+
+    /// std::pop_heap over heap[0..<count]: the front moves to count - 1.
+    private mutating func popHeap(count: Int) {
+        guard count > 1 else { return }
+        let last = count - 1
+        let value = heap[last]
+        heap[last] = heap[0]
+        // std::__adjust_heap(first, 0, last, value)
+        let length = last
+        var hole = 0
+        var child = 0
+        while child < (length - 1) / 2 {
+            child = 2 * (child + 1)
+            if heap[child].score > heap[child - 1].score { child -= 1 }
+            heap[hole] = heap[child]
+            hole = child
+        }
+        if length & 1 == 0 && child == (length - 2) / 2 {
+            child = 2 * (child + 1)
+            heap[hole] = heap[child - 1]
+            hole = child - 1
+        }
+        siftUp(hole: hole, top: 0, value: value)
     }
 }
 

@@ -140,7 +140,7 @@ public final class FastTextModel: @unchecked Sendable {
 
     /// The `k` most probable labels of `text` read as one line (newlines count as spaces and
     /// `</s>` ends it, as fastText's Python `predict`), those with probability ≥ `threshold`,
-    /// most probable first. Labels keep their prefix (`__label__en`). Probabilities are those
+    /// most probable first (k -1: all labels). Labels keep their prefix (`__label__en`). Probabilities are those
     /// fastText reports (exp of its log(p + 1e-5)).
     public func predict(_ text: String, k: Int, threshold: Float) -> [(label: String, probability: Float)] {
         var bytes = Array(text.utf8)
@@ -167,7 +167,9 @@ public final class FastTextModel: @unchecked Sendable {
     }
 
     /// Top-k of the input rows' average (fastText FastText::predict; empty for no rows).
-    func predict(rows: [Int32], k: Int, threshold: Float) -> [(label: Int, probability: Float)] {
+    func predict(rows: [Int32], k requested: Int, threshold: Float) -> [(label: Int, probability: Float)] {
+        // fastText: k -1 means every label.
+        let k = requested == -1 ? labels.count : requested
         guard !rows.isEmpty, k > 0 else { return [] }
         let dim = args.dim
         return withUnsafeTemporaryAllocation(of: Float.self, capacity: dim + labels.count) { scratch in
