@@ -152,6 +152,13 @@ final class FastTextPredictionTests: XCTestCase {
     }
 
     private func runLlama(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        try FastTextCommand.run(arguments)
+    }
+}
+
+/// Runs the built `llama` executable.
+enum FastTextCommand {
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         let executable = DataCommandTests.executable
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw XCTSkip("\(executable) is not built: run swift build first")

@@ -132,4 +132,36 @@ final class FastTextTrainingTests: XCTestCase {
             XCTAssertEqual(classifier.score(text), wiki, accuracy: 1e-5)
         }
     }
+
+    /// `llama data quality train` then `score`: kept documents carry quality_score ≥ threshold,
+    /// equal to the library's score of the saved model; the counts are printed.
+    func testQualityCommandsTrainAndFilter() throws {
+        let english = FastTextReference.labelledLines(count: 600, seed: 41).filter { $0.language == "en" }.map(\.text)
+        let german = FastTextReference.labelledLines(count: 600, seed: 42).filter { $0.language == "de" }.map(\.text)
+        try english.joined(separator: "\n").write(toFile: scratch + "/wiki.txt", atomically: true, encoding: .utf8)
+        try german.joined(separator: "\n").write(toFile: scratch + "/cc.txt", atomically: true, encoding: .utf8)
+        let train = try FastTextCommand.run(["data", "quality", "train", "--positive", scratch + "/wiki.txt",
+                                             "--negative", scratch + "/cc.txt", "--output", scratch + "/q.bin",
+                                             "-dim", "8", "-epoch", "30", "-lr", "0.5"])
+        XCTAssertEqual(train.status, 0, train.errors)
+        let documents: [[String: Any]] = [["raw_content": "the of and\nto in is was", "url": "a"],
+                                          ["raw_content": "der die und in den von", "url": "b"],
+                                          ["text": "that for it with as his", "url": "c"]]
+        let input = try documents.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+            .joined(separator: "\n") + "\nnot json\n"
+        try input.write(toFile: scratch + "/docs.jsonl", atomically: true, encoding: .utf8)
+        let score = try FastTextCommand.run(["data", "quality", "score", "--model", scratch + "/q.bin", "--threshold",
+                                             "0.5", scratch + "/docs.jsonl", "-o", scratch + "/kept.jsonl"])
+        XCTAssertEqual(score.status, 0, score.errors)
+        XCTAssertTrue(score.output.contains("kept 2, dropped 1"), score.output)
+        let kept = try DataFixtures.documents(scratch + "/kept.jsonl")
+        XCTAssertEqual(kept.compactMap { $0["url"] as? String }, ["a", "c"])
+        let classifier = try QualityClassifier(model: try FastTextModel.load(path: scratch + "/q.bin"))
+        for document in kept {
+            let text = (document["raw_content"] as? String) ?? (document["text"] as? String) ?? ""
+            let recorded = document["quality_score"] as? Double ?? -1
+            XCTAssertEqual(recorded, Double(classifier.score(text)), accuracy: 1e-6)
+            XCTAssertGreaterThanOrEqual(recorded, 0.5)
+        }
+    }
 }

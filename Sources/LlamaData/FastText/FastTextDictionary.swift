@@ -24,7 +24,7 @@ struct FastTextDictionary: @unchecked Sendable {
     var tokenCount: Int64 = 0
     /// Buckets kept by quantization with a cutoff: n-gram bucket → row after the words.
     /// `nil` when the model is not pruned (fastText's pruneidx_size_ -1).
-    private(set) var pruneIndex: [Int32: Int32]?
+    private(set) var pruneIndex: FastTextPruneIndex?
     private(set) var pruneOrder: [(Int32, Int32)] = []
 
     let minn: Int
@@ -83,7 +83,7 @@ struct FastTextDictionary: @unchecked Sendable {
 
     mutating func setPruneIndex(_ pairs: [(Int32, Int32)]?) {
         pruneOrder = pairs ?? []
-        pruneIndex = pairs.map { Dictionary($0, uniquingKeysWith: { _, last in last }) }
+        pruneIndex = pairs.map { FastTextPruneIndex($0) }
     }
 
     /// Builds the lookup table and each word's input rows; call after the last `append`.

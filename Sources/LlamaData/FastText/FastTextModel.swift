@@ -83,7 +83,7 @@ public final class FastTextModel: @unchecked Sendable {
             : .dense(try FastTextDenseMatrix.read(&reader, name: "output"))
         guard reader.remaining == 0 else { throw reader.failure("\(reader.remaining) unexpected bytes after the model") }
         let neededRows = dictionary.wordCount
-            + (dictionary.pruneIndex.map { index in Int((index.values.max() ?? -1) + 1) } ?? args.bucket)
+            + (dictionary.pruneIndex?.rowCount ?? args.bucket)
         guard input.columns == args.dim, output.columns == args.dim else {
             throw reader.failure("matrix widths \(input.columns), \(output.columns) differ from dim \(args.dim)")
         }
