@@ -98,6 +98,26 @@ final class FastTextPredictionTests: XCTestCase {
                        expected.map { $0.map(\.0).joined(separator: " ") + "\n" }.joined())
     }
 
+    /// One model shared by many threads predicts what it predicts alone (no shared scratch).
+    func testConcurrentPredictionsEqualSequential() throws {
+        let modelPath = scratch + "/model.bin"
+        _ = try FastTextReference.referencePredictions(
+            train: scratch + "/train.txt", model: modelPath,
+            options: #"{"dim": 8, "epoch": 2, "minn": 2, "maxn": 3, "wordNgrams": 2, "bucket": 3000}"#, lines: [], k: 1,
+            threshold: 0)
+        let model = try FastTextModel.load(path: modelPath)
+        let lines = FastTextReference.predictionLines(seed: 9)
+        let sequential = lines.map { model.predict($0, k: 3, threshold: 0).map { "\($0.label) \($0.probability)" } }
+        let results = UnsafeMutableBufferPointer<[String]>.allocate(capacity: lines.count * 4)
+        results.initialize(repeating: [])
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: lines.count * 4) { index in
+            results[index] = model.predict(lines[index % lines.count], k: 3, threshold: 0)
+                .map { "\($0.label) \($0.probability)" }
+        }
+        for index in 0..<results.count { XCTAssertEqual(results[index], sequential[index % lines.count]) }
+    }
+
     /// A truncated or corrupted model is a clear error naming the file and what is wrong.
     func testCorruptModelFilesAreClearErrors() throws {
         let modelPath = scratch + "/model.bin"
