@@ -24,3 +24,7 @@ if ! python3 -c "import kenlm" >/dev/null 2>&1; then
     # The n-gram LM tests compare with kenlm; pip 23 fails to build its sdist, a newer pip works.
     python3 -m pip install -q --disable-pip-version-check -U pip && python3 -m pip install -q kenlm
 fi
+if ! python3 -c "import fasttext" >/dev/null 2>&1; then
+    # The fastText tests train reference models with fastText 0.9.2's python bindings.
+    python3 -m pip install -q --disable-pip-version-check fasttext-numpy2-wheel
+fi

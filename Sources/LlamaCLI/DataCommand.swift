@@ -10,7 +10,7 @@ struct DataCommand: ParsableCommand {
         abstract: "Clean the sources of the training mixture into JSONL documents.",
         subcommands: [DataC4Command.self, DataGitHubCommand.self, DataWikipediaCommand.self, DataBooksCommand.self,
                       DataArxivCommand.self, DataStackExchangeCommand.self, DataBenchCommand.self,
-                      DataLMCommand.self])
+                      DataLMCommand.self, DataLangIdCommand.self, DataQualityCommand.self])
 }
 
 /// Options every cleaner shares.

@@ -28,6 +28,10 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidARPA(path: String, line: Int, reason: String)
     /// A corpus an n-gram model cannot be estimated from (`line` 0 when no single line is at fault).
     case invalidCorpus(path: String, line: Int, reason: String)
+    /// A fastText `.bin` / `.ftz` model that is truncated or inconsistent at byte `offset`.
+    case invalidFastTextModel(path: String, offset: Int, reason: String)
+    /// Training data or options a fastText model cannot be trained from.
+    case invalidFastTextTraining(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -45,6 +49,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): \(program) failed with status \(status)"
         case let .invalidARPA(path, line, reason): return "\(path):\(line): invalid ARPA file: \(reason)"
         case let .invalidCorpus(path, line, reason): return "\(path):\(line): cannot estimate n-gram model: \(reason)"
+        case let .invalidFastTextModel(path, offset, reason):
+            return "\(path): byte \(offset): invalid fastText model: \(reason)"
+        case let .invalidFastTextTraining(path, reason): return "\(path): cannot train fastText model: \(reason)"
         }
     }
 }
