@@ -28,6 +28,12 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidARPA(path: String, line: Int, reason: String)
     /// A corpus an n-gram model cannot be estimated from (`line` 0 when no single line is at fault).
     case invalidCorpus(path: String, line: Int, reason: String)
+    /// A worker share (`--shard-index`/`--shard-count`, Slurm or MPI variables) that makes no sense.
+    case invalidShare(reason: String)
+    /// A file written by this module (hash set, cutoffs, manifest) that is malformed.
+    case invalidFile(path: String, reason: String)
+    /// A configuration (mixture, pipeline options) that cannot be run.
+    case invalidConfiguration(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -45,6 +51,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): \(program) failed with status \(status)"
         case let .invalidARPA(path, line, reason): return "\(path):\(line): invalid ARPA file: \(reason)"
         case let .invalidCorpus(path, line, reason): return "\(path):\(line): cannot estimate n-gram model: \(reason)"
+        case let .invalidShare(reason): return "invalid worker share: \(reason)"
+        case let .invalidFile(path, reason): return "\(path): \(reason)"
+        case let .invalidConfiguration(path, reason): return "\(path): \(reason)"
         }
     }
 }

@@ -1,0 +1,107 @@
+import Foundation
+
+/// One web page through the CCNet pipeline, with the fields of cc_net's JSON output
+/// (`cc_net/process_wet_file.py` `parse_doc`, `dedup.finalize_doc`, `split_by_lang`,
+/// `perplexity`): the WET record's first content line is the title, the rest `raw_content`.
+public struct CCNetDocument: Sendable, Equatable {
+    public var url: String
+    /// `WARC-Date` of the record.
+    public var dateDownload: String
+    /// `WARC-Block-Digest`: `sha1:` and the base32 SHA-1 of the record's content.
+    public var digest: String
+    /// Characters of `rawContent` (cc_net: `len(content)` after dedup; the WET
+    /// `Content-Length` before it).
+    public var length: Int
+    /// Lines of `rawContent`.
+    public var nlines: Int
+    /// The URL's host (with port), as Python's `urlparse(url).netloc`.
+    public var sourceDomain: String
+    public var title: String
+    public var rawContent: String
+    /// Before line dedup.
+    public var originalNlines: Int
+    public var originalLength: Int
+    public var language: String?
+    public var languageScore: Double?
+    public var perplexity: Double?
+    /// `head`, `middle`, `tail`, or `all` when the language has no model or cutoffs.
+    public var bucket: String?
+    public var qualityScore: Double?
+
+    public init(url: String, dateDownload: String, digest: String, title: String, rawContent: String, length: Int? = nil) {
+        self.url = url
+        self.dateDownload = dateDownload
+        self.digest = digest
+        self.title = title
+        self.rawContent = rawContent
+        self.length = length ?? rawContent.count
+        nlines = rawContent.split(separator: "\n", omittingEmptySubsequences: false).count
+        sourceDomain = Self.netloc(of: url)
+        originalNlines = nlines
+        originalLength = self.length
+    }
+
+    /// A WET conversion record: title = first line, raw content = the other lines, with the
+    /// two trailing empty lines WET adds removed (`parse_doc`).
+    public init(record: WETRecord) {
+        var lines = record.text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
+            line.last == "\r" ? line.dropLast() : line
+        }
+        if lines.count >= 2, lines[lines.count - 1].isEmpty, lines[lines.count - 2].isEmpty { lines.removeLast(2) }
+        let title = lines.first.map(String.init) ?? ""
+        self.init(url: record.url, dateDownload: record.date, digest: record.digest, title: title,
+                  rawContent: lines.dropFirst().joined(separator: "\n"), length: record.length)
+    }
+
+    /// A JSONL object: cc_net's fields, or `{"text", "url"}` documents of the other cleaners.
+    public init?(object: [String: Any]) {
+        guard let content = (object["raw_content"] as? String) ?? (object["text"] as? String) else { return nil }
+        let url = (object["url"] as? String) ?? ((object["meta"] as? [String: Any])?["url"] as? String) ?? ""
+        let digest = (object["digest"] as? String) ?? ("sha1:" + SHA1.base32(SHA1.digest(content.utf8)))
+        self.init(url: url, dateDownload: (object["date_download"] as? String) ?? "", digest: digest,
+                  title: (object["title"] as? String) ?? "", rawContent: content)
+    }
+
+    /// The host part of a URL: between `//` and the next `/`, `?` or `#`.
+    public static func netloc(of url: String) -> String {
+        guard let scheme = url.range(of: "//") else { return "" }
+        let rest = url[scheme.upperBound...]
+        return String(rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" })
+    }
+
+    /// Keeps the lines at `indices` (line dedup) and updates `nlines` and `length`.
+    public mutating func keepLines(_ indices: [Int], of lines: [Substring]) {
+        rawContent = indices.map { lines[$0] }.joined(separator: "\n")
+        nlines = indices.count
+        length = rawContent.count
+    }
+
+    /// The JSONL line, fields in cc_net's order; absent optional fields are left out.
+    public func jsonLine() -> String {
+        var line = "{\"url\":"
+        JSONText.appendString(url, to: &line)
+        line += ",\"date_download\":"
+        JSONText.appendString(dateDownload, to: &line)
+        line += ",\"digest\":"
+        JSONText.appendString(digest, to: &line)
+        line += ",\"length\":\(length),\"nlines\":\(nlines),\"source_domain\":"
+        JSONText.appendString(sourceDomain, to: &line)
+        line += ",\"title\":"
+        JSONText.appendString(title, to: &line)
+        line += ",\"raw_content\":"
+        JSONText.appendString(rawContent, to: &line)
+        line += ",\"original_nlines\":\(originalNlines),\"original_length\":\(originalLength)"
+        if let language {
+            line += ",\"language\":"
+            JSONText.appendString(language, to: &line)
+        }
+        if let languageScore { line += ",\"language_score\":\(languageScore)" }
+        if let perplexity { line += ",\"perplexity\":\(perplexity)" }
+        if let bucket {
+            line += ",\"bucket\":"
+            JSONText.appendString(bucket, to: &line)
+        }
+        if let qualityScore { line += ",\"quality_score\":\(qualityScore)" }
+        return line + "}"
+    }
+}
