@@ -37,7 +37,8 @@ struct DataMixCommand: ParsableCommand {
     @Option(name: .customLong("total-tokens"), help: "Tokens of the whole mixture; each source gets its weight's share.")
     var totalTokens: Int?
     @Option(name: .customLong("shard-tokens"), help: "Tokens per shard file.") var shardTokens: Int?
-    @Option(help: "JSON field with the text for --source sources (CCNet output: raw_content).") var field = "text"
+    @Option(help: "JSON field with the text for --source sources (default: text, else raw_content as CCNet writes it).")
+    var field: String?
     @OptionGroup var worker: WorkerOptions
     @Flag(help: "Print no progress.") var quiet = false
 

@@ -78,30 +78,31 @@ public struct CCNetDocument: Sendable, Equatable {
 
     /// The JSONL line, fields in cc_net's order; absent optional fields are left out.
     public func jsonLine() -> String {
-        var line = "{\"url\":"
-        JSONText.appendString(url, to: &line)
-        line += ",\"date_download\":"
-        JSONText.appendString(dateDownload, to: &line)
-        line += ",\"digest\":"
-        JSONText.appendString(digest, to: &line)
-        line += ",\"length\":\(length),\"nlines\":\(nlines),\"source_domain\":"
-        JSONText.appendString(sourceDomain, to: &line)
-        line += ",\"title\":"
-        JSONText.appendString(title, to: &line)
-        line += ",\"raw_content\":"
-        JSONText.appendString(rawContent, to: &line)
-        line += ",\"original_nlines\":\(originalNlines),\"original_length\":\(originalLength)"
-        if let language {
-            line += ",\"language\":"
-            JSONText.appendString(language, to: &line)
+        var line = "{"
+        func string(_ name: String, _ value: String?) {
+            guard let value else { return }
+            line += (line.count > 1 ? ",\"" : "\"") + name + "\":"
+            JSONText.appendString(value, to: &line)
         }
-        if let languageScore { line += ",\"language_score\":\(languageScore)" }
-        if let perplexity { line += ",\"perplexity\":\(perplexity)" }
-        if let bucket {
-            line += ",\"bucket\":"
-            JSONText.appendString(bucket, to: &line)
+        func number(_ name: String, _ value: CustomStringConvertible?) {
+            guard let value else { return }
+            line += ",\"" + name + "\":" + value.description
         }
-        if let qualityScore { line += ",\"quality_score\":\(qualityScore)" }
+        string("url", url)
+        string("date_download", dateDownload)
+        string("digest", digest)
+        number("length", length)
+        number("nlines", nlines)
+        string("source_domain", sourceDomain)
+        string("title", title)
+        string("raw_content", rawContent)
+        number("original_nlines", originalNlines)
+        number("original_length", originalLength)
+        string("language", language)
+        number("language_score", languageScore)
+        number("perplexity", perplexity)
+        string("bucket", bucket)
+        number("quality_score", qualityScore)
         return line + "}"
     }
 }

@@ -14,7 +14,7 @@ public struct MixtureSource: Codable, Equatable, Sendable {
     /// Passes over the source; default: the paper's Table 1 for the name, else 1. Ignored
     /// when the mixture has `total_tokens` (the weight then decides).
     public var epochs: Double?
-    /// JSON field holding the text (default "text"; CCNet output: "raw_content").
+    /// JSON field holding the text (default: "text", else "raw_content" as CCNet writes it).
     public var field: String?
 
     public init(name: String, files: [String], weight: Double? = nil, epochs: Double? = nil, field: String? = nil) {
@@ -121,7 +121,7 @@ public struct MixtureConfiguration: Codable, Equatable, Sendable {
                 files += matches
             }
             result.append(ResolvedMixtureSource(name: source.name, files: files, weight: weight, epochs: epochs,
-                                                field: source.field ?? "text"))
+                                                field: source.field))
         }
         let total = result.reduce(0) { $0 + $1.weight }
         guard total > 0 else { throw DataError.invalidConfiguration(path: "mixture", reason: "the weights sum to 0") }
@@ -138,7 +138,8 @@ public struct ResolvedMixtureSource: Equatable, Sendable {
     public var weight: Double
     /// Configured passes over the source.
     public var epochs: Double
-    public var field: String
+    /// The text field; nil: "text", else "raw_content".
+    public var field: String?
 }
 
 /// File patterns: a file, a directory (its `*.jsonl` and `*.jsonl.gz`, sorted), or a glob(3)

@@ -93,7 +93,7 @@ public enum MixturePipeline {
 
     /// What must not change between a run and its resumption.
     static func settingsKey(_ source: ResolvedMixtureSource, configuration: MixtureConfiguration, tokenizer: TextTokenizer) -> String {
-        "seed \(configuration.seed ?? 1); files \(source.files); field \(source.field); weight \(source.weight); "
+        "seed \(configuration.seed ?? 1); files \(source.files); field \(source.field ?? "text|raw_content"); weight \(source.weight); "
             + "epochs \(source.epochs); total \(configuration.totalTokens ?? -1); shard \(configuration.shardTokens ?? 0); "
             + "vocabulary \(tokenizer.vocabularySize)"
     }
@@ -214,7 +214,8 @@ enum MixtureDocuments {
         for file in source.files {
             let warnings = try JSONLReader.forEachObject(in: try InputFile.open(file)) { object, length in
                 bytes += length
-                guard let text = object[source.field] as? String, !text.isEmpty else {
+                let value = source.field.map { object[$0] } ?? (object["text"] ?? object["raw_content"])
+                guard let text = value as? String, !text.isEmpty else {
                     counts.noText += 1
                     return
                 }
