@@ -27,6 +27,7 @@ public enum CCNetNormalizer {
     /// cc_net's `normalize(line, accent=True, case=True, numbers=True, punct=1)` and its variants.
     public static func normalize(_ line: String, accent: Bool = true, case lowerCase: Bool = true, numbers: Bool = true,
                                  punctuation: Punctuation = .replace) -> String {
+        if lowerCase && numbers, let ascii = asciiNormalized(line) { return ascii }
         var scalars = strip(Array(line.unicodeScalars))
         if scalars.isEmpty { return "" }
         if lowerCase { scalars = lower(scalars) }
@@ -51,6 +52,7 @@ public enum CCNetNormalizer {
 
     /// cc_net's `normalize_for_dedup(line)`, the text `dedup.py` hashes.
     public static func normalizeForDedup(_ line: String) -> String {
+        if let ascii = asciiNormalized(line) { return ascii }
         let scalars = strip(Array(line.unicodeScalars))
         if scalars.isEmpty { return "" }
         var output = String.UnicodeScalarView()
@@ -77,6 +79,27 @@ public enum CCNetNormalizer {
         var value: UInt64 = 0
         for index in stride(from: 7, through: 0, by: -1) { value = value << 8 | UInt64(digest[index]) }
         return value
+    }
+
+    /// Both normalisations of an all-ASCII line, on bytes (nil when the line has other
+    /// characters): no accent or Unicode punctuation can occur, so they reduce to `strip()`,
+    /// lower case, digits → `0` and control characters removed.
+    static func asciiNormalized(_ line: String) -> String? {
+        let utf8 = line.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) || (byte >= 0x1C && byte <= 0x1F) }
+        guard let first = utf8.firstIndex(where: { !isSpace($0) }), let last = utf8.lastIndex(where: { !isSpace($0) }) else { return "" }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        for byte in utf8[first...last] {
+            switch byte {
+            case 0x41...0x5A: bytes.append(byte + 32)
+            case 0x30...0x39: bytes.append(0x30)
+            case 0..<0x20, 0x7F: continue
+            default: bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Control characters `NON_PRINTING_CHARS_RE` removes: U+0000–U+001F, U+007F–U+009F.
