@@ -106,7 +106,7 @@ final class CCNetPipelineTests: XCTestCase {
         XCTAssertEqual(first["language_score"] as? Double, 0.93)
         XCTAssertEqual(first["quality_score"] as? Double ?? 0, 0.8, accuracy: 1e-6)
         XCTAssertEqual(documents[1]["original_nlines"] as? Int, 3)
-        XCTAssertEqual(documents[1]["length"] as? Int, "A new sentence here.".count)
+        XCTAssertEqual(documents[1]["length"] as? Int, 20, "code points of \"A new sentence here.\"")
         XCTAssertNil(documents[2]["perplexity"], "no French model")
         XCTAssertEqual(documents[2]["bucket"] as? String, "all")
         XCTAssertEqual(documents[0]["bucket"] as? String, "middle")

@@ -9,7 +9,7 @@ public struct CCNetDocument: Sendable, Equatable {
     public var dateDownload: String
     /// `WARC-Block-Digest`: `sha1:` and the base32 SHA-1 of the record's content.
     public var digest: String
-    /// Characters of `rawContent` (cc_net: `len(content)` after dedup; the WET
+    /// Code points of `rawContent` (cc_net: Python's `len(content)` after dedup; the WET
     /// `Content-Length` before it).
     public var length: Int
     /// Lines of `rawContent`.
@@ -34,8 +34,8 @@ public struct CCNetDocument: Sendable, Equatable {
         self.digest = digest
         self.title = title
         self.rawContent = rawContent
-        self.length = length ?? rawContent.count
-        nlines = rawContent.split(separator: "\n", omittingEmptySubsequences: false).count
+        self.length = length ?? rawContent.unicodeScalars.count
+        nlines = Self.lines(rawContent).count
         sourceDomain = Self.netloc(of: url)
         originalNlines = nlines
         originalLength = self.length
@@ -44,7 +44,7 @@ public struct CCNetDocument: Sendable, Equatable {
     /// A WET conversion record: title = first line, raw content = the other lines, with the
     /// two trailing empty lines WET adds removed (`parse_doc`).
     public init(record: WETRecord) {
-        var lines = record.text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
+        var lines = Self.lines(record.text).map { line -> Substring in
             line.last == "\r" ? line.dropLast() : line
         }
         if lines.count >= 2, lines[lines.count - 1].isEmpty, lines[lines.count - 2].isEmpty { lines.removeLast(2) }
@@ -73,7 +73,24 @@ public struct CCNetDocument: Sendable, Equatable {
     public mutating func keepLines(_ indices: [Int], of lines: [Substring]) {
         rawContent = indices.map { lines[$0] }.joined(separator: "\n")
         nlines = indices.count
-        length = rawContent.count
+        length = rawContent.unicodeScalars.count
+    }
+
+    /// `text.split("\n")` as Python splits: at every newline byte (a `\r\n` pair, one
+    /// `Character` in Swift, is split too), on UTF-8 without grapheme breaking.
+    public static func lines(_ text: String) -> [Substring] {
+        var result: [Substring] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex, index = utf8.startIndex
+        while index != utf8.endIndex {
+            if utf8[index] == 0x0A {
+                result.append(text[start..<index])
+                start = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        result.append(text[start..<utf8.endIndex])
+        return result
     }
 
     /// The JSONL line, fields in cc_net's order; absent optional fields are left out.

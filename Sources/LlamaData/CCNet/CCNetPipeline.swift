@@ -64,7 +64,7 @@ public final class CCNetPipeline {
             var sample: [String: [Double]] = [:]
             var index = 0
             let batches = OrderedBatches<CCNetDocument, [UInt64]>(transform: { document in
-                document.rawContent.split(separator: "\n", omittingEmptySubsequences: false).map { CCNetNormalizer.lineHash(String($0)) }
+                CCNetDocument.lines(document.rawContent).map { CCNetNormalizer.lineHash(String($0)) }
             }, consume: { hashes += $0 })
             let sampled = OrderedBatches<CCNetDocument, (String, Double)?>(transform: { [configuration] document in
                 var document = document
@@ -158,7 +158,7 @@ public final class CCNetPipeline {
             try writer.write(line: document.jsonLine())
         })
         let hashed = OrderedBatches<CCNetDocument, (CCNetDocument, [Substring], [UInt64])>(transform: { document in
-            let lines = document.rawContent.split(separator: "\n", omittingEmptySubsequences: false)
+            let lines = CCNetDocument.lines(document.rawContent)
             return (document, lines, lines.map { CCNetNormalizer.lineHash(String($0)) })
         }, consume: { document, lines, hashes in
             counts.add("ccnet.documents.read")
@@ -217,7 +217,7 @@ public final class CCNetPipeline {
 
     /// Removes the repeated lines of one document (cc_net `finalize_doc`).
     static func deduplicateWithin(_ document: inout CCNetDocument) {
-        let lines = document.rawContent.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = CCNetDocument.lines(document.rawContent)
         document.keepLines(LineDeduplicator().keep(hashes: lines.map { CCNetNormalizer.lineHash(String($0)) }), of: lines)
     }
 

@@ -68,6 +68,6 @@ extension String {
     /// The text with every `\n` replaced.
     func replacingNewlines(with replacement: String) -> String {
         guard utf8.contains(0x0A) else { return self }
-        return split(separator: "\n", omittingEmptySubsequences: false).joined(separator: replacement)
+        return CCNetDocument.lines(self).joined(separator: replacement)
     }
 }
