@@ -34,6 +34,7 @@ struct DataCCNetCommand: ParsableCommand {
     var qualityThreshold: Double?
     @Option(help: "A hash set (.hashes) of lines seen before this group (an earlier dump).") var hashes: String?
     @OptionGroup var worker: WorkerOptions
+    @Flag(help: "Write NAME.jsonl.gz instead of NAME.jsonl.") var gzip = false
     @Flag(help: "Print no progress.") var quiet = false
     @Argument(help: "WET (.warc.wet[.gz]) or JSONL shards of one group, in order.") var inputs: [String]
 
@@ -54,6 +55,7 @@ struct DataCCNetCommand: ParsableCommand {
                                                    threshold: qualityThreshold)
         }
         let pipeline = CCNetPipeline(configuration: configuration, directory: output)
+        pipeline.gzipOutput = gzip
         let share = try worker.share()
         let log: ((String) -> Void)? = quiet ? nil : { ShardLoop.log($0) }
         let start = Date()

@@ -170,6 +170,30 @@ final class CCNetPipelineTests: XCTestCase {
         XCTAssertGreaterThan(singleCounts["ccnet.lines.removed.duplicate"], 0)
     }
 
+    func testGzipOutputDecompressesToThePlainOutput() throws {
+        let scratch = try DataFixtures.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        // Digits normalise to 0, so the unique line is told apart by letters.
+        let letters = Array("abcdefghijklmnopqrstuvwxyz")
+        let pages = (0..<300).map { "Title \($0)\nLine \($0 % 7) of a page.\nA line unique to page \(letters[$0 % 26])\(letters[$0 / 26])." }
+        let input = scratch + "/big.warc.wet"
+        try Data(pages.enumerated().flatMap { WETFixture.record(url: "http://many.example/\($0.offset)", text: $0.element) })
+            .write(to: URL(fileURLWithPath: input))
+        var configuration = CCNetConfiguration()
+        configuration.languageIdentification = LanguageIdentification(classifier: FixedLanguage("en"), threshold: 0)
+        _ = try CCNetPipeline(configuration: configuration, directory: scratch + "/plain").mine(inputs: [input])
+        let compressed = CCNetPipeline(configuration: configuration, directory: scratch + "/gz")
+        compressed.gzipOutput = true
+        _ = try compressed.mine(inputs: [input])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/gz/big.jsonl"))
+        let plain = try Data(contentsOf: URL(fileURLWithPath: scratch + "/plain/big.jsonl"))
+        let gz = [UInt8](try Data(contentsOf: URL(fileURLWithPath: scratch + "/gz/big.jsonl.gz")))
+        XCTAssertLessThan(gz.count, plain.count)
+        // The system gzip reads it back to the plain bytes.
+        XCTAssertEqual(try DataFixtures.runProgram("gzip", ["-dc", scratch + "/gz/big.jsonl.gz"]), plain)
+        XCTAssertEqual(try DataFixtures.documents(scratch + "/plain/big.jsonl").count, 300)
+    }
+
     func testWorkShareFromOptionsAndEnvironment() throws {
         XCTAssertEqual(try WorkShare.resolve(index: 1, count: 3, environment: [:]).index, 1)
         XCTAssertThrowsError(try WorkShare.resolve(index: 3, count: 3, environment: [:]))

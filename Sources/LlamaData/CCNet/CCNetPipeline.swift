@@ -32,6 +32,8 @@ public struct CCNetConfiguration: Sendable {
 public final class CCNetPipeline {
     public let configuration: CCNetConfiguration
     public let directory: String
+    /// Writes `NAME.jsonl.gz` (one gzip member) instead of `NAME.jsonl`.
+    public var gzipOutput = false
 
     public init(configuration: CCNetConfiguration, directory: String) {
         self.configuration = configuration
@@ -39,6 +41,8 @@ public final class CCNetPipeline {
     }
 
     public func files(for input: String) -> ShardFiles { ShardFiles(directory: directory, inputPath: input) }
+    /// The shard's JSONL output (`.jsonl` or `.jsonl.gz`); it exists only once complete.
+    public func outputPath(for input: String) -> String { files(for: input).output + (gzipOutput ? ".gz" : "") }
     public func hashesPath(for input: String) -> String {
         directory + "/hashes/" + ShardFiles.stem(of: (input as NSString).lastPathComponent) + ".hashes"
     }
@@ -107,6 +111,7 @@ public final class CCNetPipeline {
     /// `extraHashes` (earlier dumps, say) count as seen before the first shard.
     public func mine(inputs: [String], share: WorkShare = .everything, extraHashes: LineHashSet? = nil,
                      log: ((String) -> Void)? = nil) throws -> StageCounts {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let cutoffs = try resolveCutoffs(inputs: inputs)
         let deduplicator = LineDeduplicator()
         if let extraHashes { deduplicator.insert(extraHashes) }
@@ -115,7 +120,7 @@ public final class CCNetPipeline {
         for (position, input) in inputs.enumerated() where share.owns(position: position) {
             let files = self.files(for: input)
             let label = "[\(position + 1)/\(inputs.count)] ccnet \(input)"
-            if files.isComplete {
+            if FileManager.default.fileExists(atPath: outputPath(for: input)) {
                 total.merge(files.savedCounts())
                 log?("\(label): complete in an earlier run, skipped")
                 continue
@@ -128,16 +133,17 @@ public final class CCNetPipeline {
                 deduplicator.insert(try LineHashSet.load(path: path))
                 inserted += 1
             }
-            let counts = try mineShard(input: input, files: files, deduplicator: deduplicator, cutoffs: cutoffs)
+            let counts = try mineShard(input: input, output: outputPath(for: input), files: files, deduplicator: deduplicator,
+                                       cutoffs: cutoffs)
             log?("\(label): \(counts["ccnet.documents.kept"]) of \(counts["ccnet.documents.read"]) documents kept")
             total.merge(counts)
         }
         return total
     }
 
-    private func mineShard(input: String, files: ShardFiles, deduplicator: LineDeduplicator,
+    private func mineShard(input: String, output: String, files: ShardFiles, deduplicator: LineDeduplicator,
                            cutoffs: PerplexityCutoffs?) throws -> StageCounts {
-        let writer = try AtomicLineWriter(path: files.output)
+        let writer = try AtomicLineWriter(path: output, gzip: gzipOutput)
         var counts = StageCounts()
         for name in ["documents.read", "lines.read", "lines.removed.duplicate", "documents.removed.duplicate",
                      "documents.removed.language", "documents.removed.quality", "documents.kept", "lines.kept"] {
