@@ -12,6 +12,12 @@ struct DataBenchCommand: ParsableCommand {
 
     @Option(help: "Approximate input size per cleaner, in MB.") var megabytes = 20
     @Option(help: "Scratch directory (removed afterwards).") var scratch: String?
+    @Option(help: "SentencePiece .model for the mix (tokenising into shards) case; without it the case is skipped.")
+    var tokenizer: String?
+    @Option(name: .customLong("lm-dir"), help: "{lang}.arpa + {lang}.sp.model folder: the ccnet case then scores perplexity (as en).")
+    var lmDirectory: String?
+    @Option(help: "Only the cases named (comma-separated: c4,github,wikipedia,books,arxiv,stackexchange,ccnet,mix).")
+    var only: String?
 
     func run() throws {
         let directory = scratch ?? NSTemporaryDirectory() + "llama-data-bench-\(getpid())"
@@ -38,7 +44,8 @@ struct DataBenchCommand: ParsableCommand {
         ]
         // Wall-clock MB/s depends on what else runs on the machine; MB per CPU-second (user +
         // system time of this process) does not, and times the core count bounds the wall speed.
-        for (name, input, body) in cases {
+        let selected = only.map { Set($0.split(separator: ",").map(String.init)) }
+        for (name, input, body) in cases where selected?.contains(name) ?? true {
             let files = ShardFiles(directory: directory, name: "out-" + name)
             let start = DispatchTime.now().uptimeNanoseconds
             let cpuStart = Self.processorSeconds()
@@ -50,6 +57,8 @@ struct DataBenchCommand: ParsableCommand {
                 + String(format: "%7.1f MB in %6.2f s: %7.1f MB/s wall, %7.1f MB per CPU-second", megabytes, seconds,
                          megabytes / seconds, megabytes / max(cpuSeconds, 1e-9)))
         }
+        if selected?.contains("ccnet") ?? true { try benchCCNet(input: try generator.wet(), directory: directory) }
+        if selected?.contains("mix") ?? true { try benchMix(input: try generator.documentsJSONL(), directory: directory) }
     }
 }
 
@@ -76,7 +85,7 @@ struct BenchInputs {
         return text
     }
 
-    private func paragraph(_ generator: inout SeededGenerator, sentences: Int) -> String {
+    func paragraph(_ generator: inout SeededGenerator, sentences: Int) -> String {
         (0..<sentences).map { _ in sentence(&generator) }.joined(separator: " ")
     }
 

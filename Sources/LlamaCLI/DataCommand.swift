@@ -10,7 +10,8 @@ struct DataCommand: ParsableCommand {
         abstract: "Clean the sources of the training mixture into JSONL documents.",
         subcommands: [DataC4Command.self, DataGitHubCommand.self, DataWikipediaCommand.self, DataBooksCommand.self,
                       DataArxivCommand.self, DataStackExchangeCommand.self, DataBenchCommand.self,
-                      DataLMCommand.self, DataLangIdCommand.self, DataQualityCommand.self])
+                      DataLMCommand.self, DataLangIdCommand.self, DataQualityCommand.self, DataMixCommand.self,
+                      DataCCNetCommand.self, DataMergeCommand.self])
 }
 
 /// Options every cleaner shares.
@@ -19,6 +20,8 @@ struct DataShardOptions: ParsableArguments {
     var output: String
 
     @Flag(help: "Print no progress.") var quiet = false
+
+    @OptionGroup var worker: WorkerOptions
 
     @Argument(help: "Input files (one shard each).") var inputs: [String]
 }
@@ -43,8 +46,18 @@ enum ShardLoop {
         var bytes = 0
         var warningCount = 0
         let start = DispatchTime.now().uptimeNanoseconds
+        let share = try options.worker.share()
         for (index, (input, files)) in shards.enumerated() {
             let label = "[\(index + 1)/\(shards.count)] \(source) \(input)"
+            // Another worker's shard: its dedup state still counts for the shards after it.
+            if !share.owns(position: index) {
+                if files.isComplete {
+                    restore(files)
+                } else if !options.quiet {
+                    log("\(label): another worker's shard, not finished yet: dedup across it is not applied")
+                }
+                continue
+            }
             if files.isComplete {
                 restore(files)
                 total.merge(files.savedCounts())
@@ -65,7 +78,7 @@ enum ShardLoop {
             bytes += report.inputBytes
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        print("\(source): \(shards.count) shard(s) in \(options.output)")
+        print("\(source): \(shards.count) shard(s) in \(options.output) (\(share))")
         print(total.description)
         if bytes > 0 {
             print(String(format: "read %.1f MB in %.1f s (%.1f MB/s); %d warning(s)", Double(bytes) / 1e6, seconds,

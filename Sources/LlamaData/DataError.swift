@@ -32,6 +32,12 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidFastTextModel(path: String, offset: Int, reason: String)
     /// Training data or options a fastText model cannot be trained from.
     case invalidFastTextTraining(path: String, reason: String)
+    /// A worker share (`--shard-index`/`--shard-count`, Slurm or MPI variables) that makes no sense.
+    case invalidShare(reason: String)
+    /// A file written by this module (hash set, cutoffs, manifest) that is malformed.
+    case invalidFile(path: String, reason: String)
+    /// A configuration (mixture, pipeline options) that cannot be run.
+    case invalidConfiguration(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -52,6 +58,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .invalidFastTextModel(path, offset, reason):
             return "\(path): byte \(offset): invalid fastText model: \(reason)"
         case let .invalidFastTextTraining(path, reason): return "\(path): cannot train fastText model: \(reason)"
+        case let .invalidShare(reason): return "invalid worker share: \(reason)"
+        case let .invalidFile(path, reason): return "\(path): \(reason)"
+        case let .invalidConfiguration(path, reason): return "\(path): \(reason)"
         }
     }
 }

@@ -53,6 +53,9 @@ public final class TokenShardWriter {
     private var bufferDocuments = 0
     private var shards: [TokenShardManifest.Shard] = []
     private var documents = 0, tokens = 0
+    /// Called after every shard file is written with the manifest of the shards so far, so a
+    /// caller can record progress and `resume(from:)` after an interruption.
+    public var shardWritten: ((TokenShardManifest) throws -> Void)?
 
     /// Ids are stored as uint16 when `vocabularySize` ≤ 65,536, else uint32.
     public init(directory: String, source: String, vocabularySize: Int, bosId: Int32, eosId: Int32,
@@ -69,6 +72,31 @@ public final class TokenShardWriter {
         } catch {
             throw TrainingError.missingData(path: directory, reason: "cannot create the shard folder: \(error)")
         }
+    }
+
+    /// Continues after the shards of `partial` (a manifest passed to `shardWritten` in an
+    /// earlier run): the next shard gets the next number and the totals include them.
+    /// - Throws: `TrainingError.invalidData` when a listed shard is missing or has another size.
+    public func resume(from partial: TokenShardManifest) throws {
+        precondition(buffer.isEmpty && shards.isEmpty, "resume before appending")
+        let width = wide ? 4 : 2
+        for shard in partial.shards {
+            let path = directory + "/" + shard.file
+            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue
+            guard size == shard.tokens * width else {
+                throw TrainingError.invalidData(path: path, field: "size",
+                                                reason: "expected \(shard.tokens * width) bytes from the progress record, found \(size.map(String.init) ?? "no file")")
+            }
+        }
+        shards = partial.shards
+        documents = partial.documents
+        tokens = partial.tokens
+    }
+
+    /// The manifest of the shards written so far.
+    public var writtenManifest: TokenShardManifest {
+        TokenShardManifest(source: source, dtype: wide ? "uint32" : "uint16", vocabularySize: vocabularySize,
+                           bosId: bosId, eosId: eosId, documents: documents - bufferDocuments, tokens: tokens, shards: shards)
     }
 
     /// Appends one document as BOS, `tokens`, EOS.
@@ -110,6 +138,7 @@ public final class TokenShardWriter {
         tokens += buffer.count
         buffer.removeAll(keepingCapacity: true)
         bufferDocuments = 0
+        try shardWritten?(writtenManifest)
     }
 }
 

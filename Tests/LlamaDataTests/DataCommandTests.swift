@@ -11,13 +11,17 @@ final class DataCommandTests: XCTestCase {
             .appendingPathComponent("llama").path
     }
 
-    private func llama(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+    private func llama(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, errors: String) {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw XCTSkip("\(Self.executable) is not built: run swift build first")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLURM_") && !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMI_") }
+                .merging(environment) { $1 }
+        }
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
@@ -70,5 +74,53 @@ final class DataCommandTests: XCTestCase {
         let missing = try llama(["data", "c4", "-o", scratch, scratch + "/missing.wet"])
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.errors.contains("missing.wet: no such file"), missing.errors)
+    }
+
+    /// Two workers (explicit flags for one cleaner, Slurm array variables for ccnet), then
+    /// `llama data merge`: the same documents and counts as one process.
+    func testTwoWorkersThenMergeEqualOneProcess() throws {
+        let scratch = try DataFixtures.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let input = DataFixtures.path("github/files.jsonl")
+        let copy = scratch + "/second.jsonl"
+        try FileManager.default.copyItem(atPath: input, toPath: copy)
+        let single = try llama(["data", "github", "--quiet", "-o", scratch + "/one", input, copy])
+        XCTAssertEqual(single.status, 0, single.errors)
+        for index in 0..<2 {
+            let worker = try llama(["data", "github", "--quiet", "--shard-index", "\(index)", "--shard-count", "2", "-o", scratch + "/two", input, copy])
+            XCTAssertEqual(worker.status, 0, worker.errors)
+        }
+        for name in ["files", "second"] {
+            XCTAssertEqual(try DataFixtures.texts(scratch + "/two/\(name).jsonl"), try DataFixtures.texts(scratch + "/one/\(name).jsonl"))
+        }
+        let merged = try llama(["data", "merge", "counts", scratch + "/two/files.counts.json", scratch + "/two/second.counts.json"])
+        XCTAssertEqual(merged.output.split(separator: "\n").filter { $0.hasPrefix("github.") },
+                       single.output.split(separator: "\n").filter { $0.hasPrefix("github.") })
+
+        // ccnet as a Slurm job array of 2 (tasks numbered from 1): hashes on both, then mine on both.
+        let wet = DataFixtures.path("c4/pages.warc.wet")
+        let wetCopy = scratch + "/again.warc.wet"
+        try FileManager.default.copyItem(atPath: wet, toPath: wetCopy)
+        let one = try llama(["data", "ccnet", "--quiet", "--language", "en", "-o", scratch + "/cc1", wet, wetCopy])
+        XCTAssertEqual(one.status, 0, one.errors)
+        for stage in ["hashes", "mine"] {
+            for task in 1...2 {
+                let run = try llama(["data", "ccnet", "--quiet", "--stage", stage, "--language", "en", "-o", scratch + "/cc2", wet, wetCopy],
+                                    environment: ["SLURM_ARRAY_TASK_ID": "\(task)", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "2"])
+                XCTAssertEqual(run.status, 0, run.errors)
+            }
+        }
+        for name in ["pages", "again"] {
+            XCTAssertEqual(try String(contentsOfFile: scratch + "/cc2/\(name).jsonl", encoding: .utf8),
+                           try String(contentsOfFile: scratch + "/cc1/\(name).jsonl", encoding: .utf8), name)
+        }
+        // The copy repeats every line of the first shard: all of them go as duplicates.
+        XCTAssertEqual(try DataFixtures.documents(scratch + "/cc1/again.jsonl").count, 0)
+        XCTAssertGreaterThan(try DataFixtures.documents(scratch + "/cc1/pages.jsonl").count, 0)
+        let hashes = try llama(["data", "merge", "hashes", "-o", scratch + "/all.hashes", scratch + "/cc2/hashes/pages.hashes",
+                                scratch + "/cc2/hashes/again.hashes"])
+        XCTAssertEqual(hashes.status, 0, hashes.errors)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: scratch + "/all.hashes")),
+                       try Data(contentsOf: URL(fileURLWithPath: scratch + "/cc2/hashes/pages.hashes")))
     }
 }

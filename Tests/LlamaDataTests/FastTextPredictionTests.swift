@@ -151,24 +151,65 @@ final class FastTextPredictionTests: XCTestCase {
         }
     }
 
-    /// CCNet's use: whole document, newlines as spaces, top label without prefix, 0.5 threshold.
-    func testLanguageIdentifierMatchesTopPrediction() throws {
+    /// CCNet's use (cc_net/split_by_lang.py): whole document with newlines removed, top label
+    /// without prefix, score rounded to 2 decimals, 0.5 threshold on the rounded score.
+    func testLanguageIdentificationMatchesTopPrediction() throws {
         let modelPath = scratch + "/model.bin"
         let documents = ["der die und\nin den von zu das", "the of and\nto in is was", "и в не\nна я быть",
                          "zzqx", "de la que el\nen y a los se"]
-        let flattened = documents.map { $0.replacingOccurrences(of: "\n", with: " ") }
+        let flattened = documents.map { $0.replacingOccurrences(of: "\n", with: "") }
         let expected = try FastTextReference.referencePredictions(
             train: scratch + "/train.txt", model: modelPath, options: #"{"dim": 8, "epoch": 25, "minn": 2, "maxn": 4}"#,
-            lines: flattened, k: 1, threshold: 0.5)
-        let identifier = try LanguageIdentifier(modelPath: modelPath)
+            lines: flattened, k: 1, threshold: 0)
+        let identification = LanguageIdentification(classifier: try FastTextModel.load(path: modelPath))
+        var identified = 0
         for (document, reference) in zip(documents, expected) {
-            let result = identifier.identify(document)
-            XCTAssertEqual(result?.language, reference.first.map { String($0.0.dropFirst("__label__".count)) })
-            if let result, let top = reference.first { XCTAssertEqual(result.score, top.1, accuracy: 1e-5) }
+            let top = try XCTUnwrap(reference.first)
+            let rounded = (Double(top.1) * 100).rounded() / 100
+            let result = identification.identify(document)
+            if rounded < 0.5 { XCTAssertNil(result); continue }
+            identified += 1
+            XCTAssertEqual(result?.language, String(top.0.dropFirst("__label__".count)))
+            XCTAssertEqual(result?.score ?? -1, rounded, accuracy: 1e-9)
         }
-        var record: [String: Any] = ["raw_content": documents[0]]
-        XCTAssertTrue(identifier.annotate(&record))
-        XCTAssertEqual(record["language"] as? String, "de")
+        XCTAssertGreaterThan(identified, 0)
+    }
+
+    /// The CCNet pipeline with a real fastText language-id model (trained by the fasttext
+    /// package): each kept page has fastText's top label and rounded probability for its
+    /// text with newlines removed; pages under 0.5 are dropped.
+    func testCCNetPipelineWithFastTextLanguageId() throws {
+        let modelPath = scratch + "/lid.bin"
+        // Titles differ in letters (CCNet's dedup maps digits to 0, so "Title 1" = "Title 2").
+        let letters = Array("abcdefghijklmnopqrstuvwxyz")
+        let pages = FastTextReference.labelledLines(count: 24, seed: 99).enumerated().map { index, line in
+            "Title \(letters[index])\n" + line.text + "\n" + line.text.split(separator: " ").reversed().joined(separator: " ")
+        } + ["Mixed\nzzqx qqxz\nxxqz"]
+        let expected = try FastTextReference.referencePredictions(
+            train: scratch + "/train.txt", model: modelPath, options: #"{"dim": 8, "epoch": 25, "minn": 2, "maxn": 4}"#,
+            // The first line of a WET page is its title, the rest raw_content (what is classified).
+            lines: pages.map { $0.split(separator: "\n").dropFirst().joined() }, k: 1, threshold: 0)
+        let input = scratch + "/pages.warc.wet"
+        try Data(pages.enumerated().flatMap { WETFixture.record(url: "http://lid.example/\($0.offset)", text: $0.element) })
+            .write(to: URL(fileURLWithPath: input))
+        var configuration = CCNetConfiguration()
+        configuration.languageIdentification = LanguageIdentification(classifier: try FastTextModel.load(path: modelPath))
+        _ = try CCNetPipeline(configuration: configuration, directory: scratch + "/ccnet").mine(inputs: [input])
+        let documents = try DataFixtures.documents(scratch + "/ccnet/pages.jsonl")
+        var byURL: [String: [String: Any]] = [:]
+        for document in documents { if let url = document["url"] as? String { byURL[url] = document } }
+        var kept = 0
+        for (index, reference) in expected.enumerated() {
+            let top = try XCTUnwrap(reference.first)
+            let score = (Double(top.1) * 100).rounded() / 100
+            let document = byURL["http://lid.example/\(index)"]
+            guard score >= 0.5 else { XCTAssertNil(document, "page \(index)"); continue }
+            kept += 1
+            XCTAssertEqual(document?["language"] as? String, String(top.0.dropFirst("__label__".count)), "page \(index)")
+            XCTAssertEqual(document?["language_score"] as? Double ?? -1, score, accuracy: 1e-9, "page \(index)")
+        }
+        XCTAssertEqual(documents.count, kept)
+        XCTAssertGreaterThan(kept, 20)
     }
 
     private func runLlama(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {

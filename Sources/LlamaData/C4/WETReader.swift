@@ -4,6 +4,20 @@ public struct WETRecord: Sendable {
     public var url: String
     /// The page's extracted plain text.
     public var text: String
+    /// `WARC-Date`: when the page was fetched.
+    public var date: String
+    /// `WARC-Block-Digest` (`sha1:` + base32 of the content's SHA-1), computed when absent.
+    public var digest: String
+    /// `Content-Length`: bytes of the content.
+    public var length: Int
+
+    public init(url: String, text: String, date: String = "", digest: String = "", length: Int? = nil) {
+        self.url = url
+        self.text = text
+        self.date = date
+        self.digest = digest
+        self.length = length ?? text.utf8.count
+    }
 }
 
 /// Reads Common Crawl WET files (WARC/1.0, ISO 28500, with `WARC-Type: conversion` records
@@ -20,9 +34,11 @@ public enum WETReader {
         while true {
             // Find the next "WARC/" version line.
             var versionLine: [UInt8]?
+            var reportedGarbage = false  // one warning per run of stray lines
             while let line = reader.nextLine() {
                 if line.starts(with: Array("WARC/".utf8)) { versionLine = line; break }
-                if !line.allSatisfy({ $0 == 0x0D || $0 == 0x20 }) {
+                if !reportedGarbage && !line.allSatisfy({ $0 == 0x0D || $0 == 0x20 }) {
+                    reportedGarbage = true
                     warnings.append(.invalidWARC(path: source.path, offset: reader.byteOffset, reason: "text outside a record"))
                 }
             }
@@ -40,8 +56,16 @@ public enum WETReader {
                 warnings.append(.invalidWARC(path: source.path, offset: headerOffset, reason: "missing Content-Length"))
                 continue
             }
-            let content = reader.readBytes(count: length)
+            var content = reader.readBytes(count: length)
             recordIndex += 1
+            // A record cut short (a damaged gzip member skipped) runs into the next one: its
+            // content then holds the next record's version and type lines. Give those back.
+            if let next = nextRecordStart(in: content) {
+                reader.unread(Array(content[next...]))
+                content.removeSubrange(next...)
+                warnings.append(.invalidWARC(path: source.path, offset: headerOffset, reason: "record truncated: the next record starts inside its content"))
+                continue
+            }
             guard content.count == length else {
                 warnings.append(.invalidWARC(path: source.path, offset: headerOffset, reason: "record truncated"))
                 break
@@ -52,12 +76,29 @@ public enum WETReader {
                 warnings.append(.invalidUTF8(path: source.path, record: url))
                 continue
             }
-            try body(WETRecord(url: url, text: text))
+            let digest = fields["warc-block-digest"] ?? ("sha1:" + SHA1.base32(SHA1.digest(content)))
+            try body(WETRecord(url: url, text: text, date: fields["warc-date"] ?? "", digest: digest, length: length))
         }
+        if let gzip = source as? GzipByteSource { warnings += gzip.warnings }
         if let error = reader.error {
             warnings.append(error as? DataError ?? .io(path: source.path, operation: "read", errno: 0))
         }
         return warnings
+    }
+
+    private static let versionAndType = Array("WARC/1.0\r\nWARC-Type:".utf8)
+    private static let versionAndTypeLF = Array("WARC/1.0\nWARC-Type:".utf8)
+
+    /// Offset of "WARC/1.0" followed by a "WARC-Type:" line inside `content` (not only at a
+    /// line start: a damaged member may leave stray bytes before it).
+    static func nextRecordStart(in content: [UInt8]) -> Int? {
+        var index = 0
+        while index + versionAndTypeLF.count <= content.count {
+            guard let w = content[index...].firstIndex(of: 0x57) else { return nil }  // "W"
+            if content[w...].starts(with: versionAndType) || content[w...].starts(with: versionAndTypeLF) { return w }
+            index = w + 1
+        }
+        return nil
     }
 }
 

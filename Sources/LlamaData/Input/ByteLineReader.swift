@@ -18,6 +18,15 @@ public final class ByteLineReader {
     /// Bytes consumed so far (the offset of the next line or byte).
     public private(set) var byteOffset = 0
 
+    /// Puts `bytes` back in front of the unread input (they are read again next).
+    public func unread(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        buffer.replaceSubrange(0..<start, with: bytes)
+        end += bytes.count - start
+        start = 0
+        byteOffset -= bytes.count
+    }
+
     /// Exactly `count` bytes, or fewer when the stream ends first.
     public func readBytes(count: Int) -> [UInt8] {
         var result: [UInt8] = []

@@ -3,8 +3,16 @@ import CZlib
 /// Decompresses gzip data read from another source with zlib's inflate (RFC 1952).
 /// Multi-member files, as Common Crawl writes WET files (one member per record), are read
 /// to the end: after each member's end the stream is reset and decoding goes on.
+///
+/// Damage in the middle of a multi-member file (a member cut short, bytes that are not gzip
+/// between members) does not end the stream: the bytes are skipped up to the next gzip member
+/// header (`1f 8b 08`), decoding resumes there and the damage is recorded in `warnings`. Only
+/// damage with no member after it throws (`DataError.invalidGzip`), after every good byte.
 public final class GzipByteSource: ByteSource {
     public var path: String { source.path }
+    /// Damage skipped so far (corrupt or truncated members, garbage between members).
+    public private(set) var warnings: [DataError] = []
+    private var resynchronizing = false
     private let source: ByteSource
     private var stream = z_stream()
     private var input = [UInt8](repeating: 0, count: 1 << 16)
@@ -45,10 +53,40 @@ public final class GzipByteSource: ByteSource {
                     throw DataError.invalidGzip(path: path, offset: compressedOffset, reason: "truncated stream")
                 }
             }
+            if resynchronizing {
+                // Skip to the next member header; keep the last two bytes, which may start one.
+                while inputStart + 2 < inputEnd,
+                      !(input[inputStart] == 0x1F && input[inputStart + 1] == 0x8B && input[inputStart + 2] == 0x08) {
+                    inputStart += 1
+                    compressedOffset += 1
+                }
+                if inputStart + 2 >= inputEnd {
+                    let kept = Array(input[inputStart..<inputEnd])
+                    let count = try input.withUnsafeMutableBytes { bytes in
+                        try source.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[kept.count...]))
+                    }
+                    for (index, byte) in kept.enumerated() { input[index] = byte }
+                    inputStart = 0
+                    inputEnd = kept.count + count
+                    if count == 0 {
+                        finished = true
+                        throw warnings.popLast() ?? DataError.invalidGzip(path: path, offset: compressedOffset, reason: "no gzip member after damage")
+                    }
+                    continue
+                }
+                inflateReset(&stream)
+                resynchronizing = false
+            }
             if betweenMembers {
                 // Padding zeros after the last member are allowed (gzip ignores them).
                 while inputStart < inputEnd, input[inputStart] == 0 { inputStart += 1; compressedOffset += 1 }
                 if inputStart == inputEnd { continue }
+                if inputEnd - inputStart >= 2, !(input[inputStart] == 0x1F && input[inputStart + 1] == 0x8B) {
+                    warnings.append(.invalidGzip(path: path, offset: compressedOffset, reason: "bytes that are not gzip after a member, skipped"))
+                    resynchronizing = true
+                    betweenMembers = false
+                    continue
+                }
                 inflateReset(&stream)
                 betweenMembers = false
             }
@@ -69,10 +107,16 @@ public final class GzipByteSource: ByteSource {
             case Z_STREAM_END:
                 betweenMembers = true
             default:
-                finished = true
                 let message = stream.msg.map { String(cString: $0) } ?? "inflate error \(status)"
+                // Look for a later member; the error is thrown only if there is none.
+                warnings.append(.invalidGzip(path: path, offset: compressedOffset, reason: message + "; skipped to the next member"))
+                resynchronizing = true
+                if consumed == 0 && inputStart < inputEnd {  // never search from the same byte twice
+                    inputStart += 1
+                    compressedOffset += 1
+                }
                 if produced > 0 { return produced }
-                throw DataError.invalidGzip(path: path, offset: compressedOffset, reason: message)
+                continue
             }
             if produced > 0 { return produced }
         }
