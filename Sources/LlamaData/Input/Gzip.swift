@@ -8,6 +8,10 @@ import CZlib
 /// between members) does not end the stream: the bytes are skipped up to the next gzip member
 /// header (`1f 8b 08`), decoding resumes there and the damage is recorded in `warnings`. Only
 /// damage with no member after it throws (`DataError.invalidGzip`), after every good byte.
+/// A member cut short is usually not noticed where it is cut: inflate reads on into the next
+/// members as if they were its data. So the bytes of the member being decoded are kept (up
+/// to `replayLimit`), and on an error the search for the next header starts again just after
+/// the failed member's first byte, which finds the members it swallowed.
 public final class GzipByteSource: ByteSource {
     public var path: String { source.path }
     /// Damage skipped so far (corrupt or truncated members, garbage between members).
@@ -23,6 +27,11 @@ public final class GzipByteSource: ByteSource {
     private var finished = false
     /// True between a member's end and the next member's first byte.
     private var betweenMembers = false
+    /// Compressed bytes of the member being decoded, for the search after damage.
+    private var memberBytes: [UInt8] = []
+    private var memberOverflow = false
+    /// Members larger than this are not kept for a second search (WET members are one page).
+    public var replayLimit = 32 << 20
 
     public init(source: ByteSource) {
         self.source = source
@@ -48,8 +57,9 @@ public final class GzipByteSource: ByteSource {
                 inputStart = 0
                 inputEnd = count
                 if count == 0 {
+                    if betweenMembers { finished = true; return 0 }
+                    if !resynchronizing && replayMember(reason: "truncated member") { continue }
                     finished = true
-                    if betweenMembers { return 0 }
                     throw DataError.invalidGzip(path: path, offset: compressedOffset, reason: "truncated stream")
                 }
             }
@@ -76,6 +86,7 @@ public final class GzipByteSource: ByteSource {
                 }
                 inflateReset(&stream)
                 resynchronizing = false
+                startMember()
             }
             if betweenMembers {
                 // Padding zeros after the last member are allowed (gzip ignores them).
@@ -89,6 +100,7 @@ public final class GzipByteSource: ByteSource {
                 }
                 inflateReset(&stream)
                 betweenMembers = false
+                startMember()
             }
             let available = inputEnd - inputStart
             let (status, consumed, produced) = input.withUnsafeMutableBytes { inputBytes -> (Int32, Int, Int) in
@@ -98,6 +110,14 @@ public final class GzipByteSource: ByteSource {
                 stream.avail_out = uInt(buffer.count)
                 let status = inflate(&stream, Z_NO_FLUSH)
                 return (status, available - Int(stream.avail_in), buffer.count - Int(stream.avail_out))
+            }
+            if !memberOverflow {
+                if memberBytes.count + consumed > replayLimit {
+                    memberOverflow = true
+                    memberBytes = []
+                } else {
+                    memberBytes.append(contentsOf: input[inputStart..<(inputStart + consumed)])
+                }
             }
             inputStart += consumed
             compressedOffset += consumed
@@ -109,17 +129,46 @@ public final class GzipByteSource: ByteSource {
             default:
                 let message = stream.msg.map { String(cString: $0) } ?? "inflate error \(status)"
                 // Look for a later member; the error is thrown only if there is none.
-                warnings.append(.invalidGzip(path: path, offset: compressedOffset, reason: message + "; skipped to the next member"))
-                resynchronizing = true
-                if consumed == 0 && inputStart < inputEnd {  // never search from the same byte twice
-                    inputStart += 1
-                    compressedOffset += 1
+                if !replayMember(reason: message) {
+                    warnings.append(.invalidGzip(path: path, offset: compressedOffset, reason: message + "; skipped to the next member"))
+                    resynchronizing = true
+                    if consumed == 0 && inputStart < inputEnd {  // never search from the same byte twice
+                        inputStart += 1
+                        compressedOffset += 1
+                    }
                 }
                 if produced > 0 { return produced }
                 continue
             }
             if produced > 0 { return produced }
         }
+    }
+}
+
+extension GzipByteSource {
+    /// A new member begins: forget the previous one's bytes.
+    private func startMember() {
+        memberBytes.removeAll(keepingCapacity: true)
+        memberOverflow = false
+    }
+
+    /// After damage in the member being decoded: puts its bytes from the second on back in
+    /// front of the unread input and searches them for the next header. False when the
+    /// member's bytes were not kept (too large).
+    fileprivate func replayMember(reason: String) -> Bool {
+        guard !memberOverflow, memberBytes.count > 1 else { return false }
+        let memberStart = compressedOffset - memberBytes.count
+        warnings.append(.invalidGzip(path: path, offset: memberStart,
+                                     reason: "damaged member (\(reason)); searched again from its second byte"))
+        let replay = Array(memberBytes.dropFirst()) + Array(input[inputStart..<inputEnd])
+        if input.count < replay.count { input = [UInt8](repeating: 0, count: replay.count) }
+        for (index, byte) in replay.enumerated() { input[index] = byte }
+        inputStart = 0
+        inputEnd = replay.count
+        compressedOffset = memberStart + 1
+        startMember()
+        resynchronizing = true
+        return true
     }
 }
 
