@@ -1,3 +1,4 @@
+import LlamaCore
 import ArgumentParser
 import Dispatch
 import Foundation
@@ -23,9 +24,7 @@ private func readLines(_ path: String?) throws -> [Substring] {
         data = FileHandle.standardInput.readDataToEndOfFile()
     }
     let text = String(decoding: data, as: UTF8.self)
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-    if lines.last == "" { lines.removeLast() }
-    return lines
+    return text.lines()
 }
 
 struct DataLMEstimateCommand: ParsableCommand {

@@ -1,3 +1,4 @@
+import LlamaCore
 import Foundation
 
 /// Loaders for the published formats of the paper's benchmarks. Each turns a file (or
@@ -52,7 +53,7 @@ public enum Datasets {
             let record = records.first { !$0.has("label") }
             throw EvaluationError.missingField(path: path, line: record?.line ?? 0, field: "label")
         }
-        let lines = try RecordReader.text(labelsPath).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = try RecordReader.text(labelsPath).lines(omittingEmpty: true).map { $0.trimmingCharacters(in: .whitespaces) }
         guard lines.count >= records.count else {
             throw EvaluationError.malformedLine(path: labelsPath, line: lines.count + 1, reason: "fewer labels than records (\(records.count))")
         }

@@ -1,3 +1,4 @@
+import LlamaCore
 import Foundation
 
 /// One record of a dataset file with the place it came from, and typed field access
@@ -97,7 +98,7 @@ public enum RecordReader {
     /// JSON Lines: one object per non-empty line.
     public static func jsonLines(_ path: String) throws -> [Record] {
         var records: [Record] = []
-        for (index, line) in try text(path).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, line) in try text(path).lines().enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
             let object: Any

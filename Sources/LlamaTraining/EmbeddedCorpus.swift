@@ -1,3 +1,4 @@
+import LlamaCore
 import Foundation
 
 /// The public-domain texts `llama train` learns from when given no data: the King James
@@ -33,7 +34,7 @@ public enum EmbeddedCorpus {
     public static func documents(of text: String) -> [String] {
         var result: [String] = []
         var current = ""
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in text.lines() {
             current += line
             current += "\n"
             if current.count >= documentCharacters {

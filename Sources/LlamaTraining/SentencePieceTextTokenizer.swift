@@ -1,3 +1,4 @@
+import LlamaCore
 import Foundation
 import LlamaTokenizer
 
@@ -35,7 +36,7 @@ public struct SentencePieceTextTokenizer: TextTokenizer, @unchecked Sendable {
            let existing = try? SentencePieceTokenizer(contentsOf: url), existing.vocabularySize == vocabularySize {
             return SentencePieceTextTokenizer(existing)
         }
-        let sentences = texts.flatMap { $0.split(separator: "\n").map(String.init) }.filter { !$0.isEmpty }
+        let sentences = texts.flatMap { $0.lines(omittingEmpty: true).map(String.init) }.filter { !$0.isEmpty }
         let model = try BPETrainer(options: llamaOptions(vocabularySize: vocabularySize)).train(sentences: sentences)
         try FileManager.default.createDirectory(atPath: (modelPath as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
