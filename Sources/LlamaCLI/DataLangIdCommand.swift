@@ -44,18 +44,27 @@ func printPredictions(model: FastTextModel, input: String, k: Int, threshold: Fl
     FileHandle.standardOutput.write(Data(output.utf8))
 }
 
-struct DataLangIdPredictCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "predict", abstract: "Print the k most likely labels of each line (fasttext predict).")
-
+/// The positional arguments of `fasttext predict` / `predict-prob`.
+struct PredictionArguments: ParsableArguments {
     @Argument(help: "Model (.bin or .ftz).") var model: String
     @Argument(help: "Text file, one example a line ('-': stdin).") var input: String
     @Argument(help: "Number of labels.") var k = 1
     @Argument(help: "Minimum probability.") var threshold: Float = 0
 
-    func run() throws {
+    func print(probabilities: Bool) throws {
         try printPredictions(model: try FastTextModel.load(path: model), input: input, k: k, threshold: threshold,
-                             probabilities: false)
+                             probabilities: probabilities)
+    }
+}
+
+struct DataLangIdPredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict", abstract: "Print the k most likely labels of each line (fasttext predict).")
+
+    @OptionGroup var arguments: PredictionArguments
+
+    func run() throws {
+        try arguments.print(probabilities: false)
     }
 }
 
@@ -64,14 +73,10 @@ struct DataLangIdPredictProbCommand: ParsableCommand {
         commandName: "predict-prob",
         abstract: "Print the k most likely labels of each line with their probabilities (fasttext predict-prob).")
 
-    @Argument(help: "Model (.bin or .ftz).") var model: String
-    @Argument(help: "Text file, one example a line ('-': stdin).") var input: String
-    @Argument(help: "Number of labels.") var k = 1
-    @Argument(help: "Minimum probability.") var threshold: Float = 0
+    @OptionGroup var arguments: PredictionArguments
 
     func run() throws {
-        try printPredictions(model: try FastTextModel.load(path: model), input: input, k: k, threshold: threshold,
-                             probabilities: true)
+        try arguments.print(probabilities: true)
     }
 }
 

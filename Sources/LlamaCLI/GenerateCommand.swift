@@ -54,7 +54,7 @@ struct GenerateCommand: ParsableCommand {
         }
         let session = InferenceSession(weights: loaded.weights,
                                        context: min(loaded.configuration.maxPositionEmbeddings, promptTokens.count + maxTokens))
-        var decoder = textTokenizer.map { StreamingDecoder(tokenizer: $0) }
+        var decoder = textTokenizer.map { StreamingDecoder(tokenizer: $0, continuing: !(prompt ?? "").isEmpty) }
         if let prompt, decoder != nil { print(prompt, terminator: "") }
         var first = true
         let result = try Generator.generate(session: session, prompt: promptTokens, maxTokens: maxTokens,

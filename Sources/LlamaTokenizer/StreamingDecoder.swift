@@ -12,9 +12,12 @@ public struct StreamingDecoder: Sendable {
     private var expectsLeadingSpace = true
     private var leadingSpaceSeen = false
 
-    /// Creates a decoder at the start of a text.
-    public init(tokenizer: SentencePieceTokenizer) {
+    /// Creates a decoder at the start of a text, or (`continuing`) for ids that continue a
+    /// text already shown, such as a generation after its prompt: then the space of a first
+    /// "▁word" piece is kept, as `decode(prompt + ids)` keeps it.
+    public init(tokenizer: SentencePieceTokenizer, continuing: Bool = false) {
         self.tokenizer = tokenizer
+        expectsLeadingSpace = !continuing
     }
 
     /// Adds one id and returns the text it completes (possibly empty). Ids outside the

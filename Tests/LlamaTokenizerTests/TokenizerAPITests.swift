@@ -46,6 +46,15 @@ final class TokenizerAPITests: XCTestCase {
         outputs.append(decoder.finish())
         XCTAssertEqual(outputs.joined(), "😀")
         XCTAssertEqual(outputs.filter { !$0.isEmpty }.count, 1)
+        // Continuing after a prompt: the text shown after the prompt is what decoding prompt +
+        // continuation adds to the prompt's own decoding (the space of "▁unto" is kept).
+        let prompt = tokenizer.encode("And God said"), continuation = tokenizer.encode(" unto thee, Behold")
+        let whole = tokenizer.decode(prompt + continuation), alone = tokenizer.decode(prompt)
+        XCTAssertTrue(whole.hasPrefix(alone))
+        var continuing = StreamingDecoder(tokenizer: tokenizer, continuing: true)
+        let shown = continuation.map { continuing.append($0) }.joined() + continuing.finish()
+        XCTAssertEqual(shown, String(whole.dropFirst(alone.count)))
+        XCTAssertTrue(shown.hasPrefix(" unto"), shown)
     }
 
     func testTrainerRejectsBadInput() throws {

@@ -45,7 +45,7 @@ public struct LineHashSet: Sendable, Equatable {
             throw DataError.invalidFile(path: path, reason: "\(data.count) bytes is not a whole number of 8-byte hashes")
         }
         var values = [UInt64](repeating: 0, count: data.count / 8)
-        values.withUnsafeMutableBytes { destination in data.copyBytes(to: destination) }
+        _ = values.withUnsafeMutableBytes { destination in data.copyBytes(to: destination) }
         for index in values.indices {
             values[index] = UInt64(littleEndian: values[index])
             if index > 0 && values[index] <= values[index - 1] {
