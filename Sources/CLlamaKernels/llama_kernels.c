@@ -215,3 +215,43 @@ void llama_dequantize_row_q4_0(const llama_block_q4_0 *x, float *y, size_t count
         }
     }
 }
+
+void llama_matvec_f32(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols, int accumulate) {
+    size_t row = first;
+#if defined(LLAMA_AVX2)
+    for (; row + 4 <= last; row += 4) {
+        const float *w0 = w + row * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
+        const char *next = (const char *)(w0 + 4 * cols);
+        const size_t nextBytes = (row + 8 <= last ? 4 : 0) * cols * sizeof(float);
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps(), b2 = _mm256_setzero_ps(), b3 = _mm256_setzero_ps();
+        size_t i = 0, prefetched = 0;
+        for (; i + 16 <= cols; i += 16) {
+            // Four cache lines of the next four rows per 16 columns: the whole next block
+            // (4 rows) is requested by the time this one is done.
+            for (int p = 0; p < 4 && prefetched < nextBytes; p++, prefetched += 64) _mm_prefetch(next + prefetched, _MM_HINT_T0);
+            const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i), x0, a0);
+            b0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i + 8), x1, b0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i), x0, a1);
+            b1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i + 8), x1, b1);
+            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + i), x0, a2);
+            b2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + i + 8), x1, b2);
+            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + i), x0, a3);
+            b3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + i + 8), x1, b3);
+        }
+        float sums[4] = {horizontal_sum(_mm256_add_ps(a0, b0)), horizontal_sum(_mm256_add_ps(a1, b1)),
+                         horizontal_sum(_mm256_add_ps(a2, b2)), horizontal_sum(_mm256_add_ps(a3, b3))};
+        for (; i < cols; i++) {
+            sums[0] += w0[i] * x[i]; sums[1] += w1[i] * x[i]; sums[2] += w2[i] * x[i]; sums[3] += w3[i] * x[i];
+        }
+        for (int r = 0; r < 4; r++) y[row + r] = accumulate ? y[row + r] + sums[r] : sums[r];
+    }
+#endif
+    for (; row < last; row++) {
+        const float *wr = w + row * cols;
+        float sum = 0;
+        for (size_t i = 0; i < cols; i++) sum += wr[i] * x[i];
+        y[row] = accumulate ? y[row] + sum : sum;
+    }
+}

@@ -71,11 +71,22 @@ public enum Linear {
     nonisolated(unsafe) public static var useBLASForMatrixVector =
         ProcessInfo.processInfo.environment["LLAMA_SGEMV"] == "1"
 
+    /// Whether single-row F32 products use the C kernel with software prefetch of the next
+    /// rows (default) or the Swift SIMD kernel (`LLAMA_MATVEC=swift`, for comparison).
+    nonisolated(unsafe) public static var useCMatrixVector =
+        ProcessInfo.processInfo.environment["LLAMA_MATVEC"] != "swift"
+
     /// y = W · x for a float32 W: rows split over the cores, four rows per pass so each
     /// load of x feeds four fused multiply-adds, two accumulators per row.
     public static func floatMatrixVector(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                                          weight: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int,
                                          accumulate: Bool) {
+        if useCMatrixVector {
+            Parallel.forRanges(outFeatures, grain: 4, minimumPerThread: 64) { first, last in
+                llama_matvec_f32(weight, input, output, first, last, inFeatures, accumulate ? 1 : 0)
+            }
+            return
+        }
         Parallel.forRanges(outFeatures, grain: 4, minimumPerThread: 64) { first, last in
             let rawX = UnsafeRawPointer(input)
             var row = first

@@ -86,9 +86,10 @@ final class VectorMathTests: XCTestCase {
                 weight = f32
             }
             let rounded = weight.toFloatArray()
-            for (count, useBLAS) in [(1, false), (1, true), (rows, false), (rows, true)] {
+            for (count, useBLAS, cKernel) in [(1, false, true), (1, false, false), (1, true, true), (rows, false, true), (rows, true, true)] {
                 Linear.useBLASForMatrixVector = useBLAS
-                defer { Linear.useBLASForMatrixVector = false }
+                Linear.useCMatrixVector = cKernel
+                defer { Linear.useBLASForMatrixVector = false; Linear.useCMatrixVector = true }
                 var output = [Float](repeating: 1, count: count * outFeatures)
                 Linear.forward(output: &output, input: input, weight: weight, rows: count, accumulate: true)
                 for t in 0..<count {

@@ -47,4 +47,9 @@ void llama_quantize_row_q4_0(const float *x, llama_block_q4_0 *y, size_t count);
 void llama_dequantize_row_q8_0(const llama_block_q8_0 *x, float *y, size_t count);
 void llama_dequantize_row_q4_0(const llama_block_q4_0 *x, float *y, size_t count);
 
+/// y[r] (+)= Σ_i w[r·cols + i]·x[i] for r in first..<last: four rows per pass, the next
+/// four rows prefetched while these are summed (short rows give the hardware prefetcher
+/// too little to lock on to).
+void llama_matvec_f32(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols, int accumulate);
+
 #endif
