@@ -29,7 +29,7 @@ struct DataBooksCommand: ParsableCommand {
         let hasher = MinHasher(permutationCount: 128, shingleWords: shingleWords, seed: seed)
         let index = NearDuplicateIndex(bandCount: 8, rowsPerBand: 16, threshold: threshold)
         try ShardLoop.run(source: "books", options: options,
-                          restore: { BooksPipeline.restore(files: $0, hasher: hasher, index: index) }) {
+                          restore: { BooksPipeline.restore(words: $0, hasher: hasher, index: index) }) {
             try BooksPipeline.run(inputPath: $0, files: $1, hasher: hasher, index: index, progress: $2)
         }
     }

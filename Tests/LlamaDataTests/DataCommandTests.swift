@@ -1,4 +1,5 @@
 import Foundation
+import LlamaData
 import XCTest
 
 /// `llama data …` end to end: the built executable on the fixtures, run twice to check that
@@ -123,4 +124,59 @@ final class DataCommandTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: scratch + "/all.hashes")),
                        try Data(contentsOf: URL(fileURLWithPath: scratch + "/cc2/hashes/pages.hashes")))
     }
+
+    /// Cleaners that deduplicate across shards, split over 2 workers running at the same time:
+    /// the second worker cleans before the first has written anything. With the keys stage run
+    /// first on both, every shard equals one process's; without it, a copy of an earlier shard
+    /// is not recognised (the check that the test can see the difference).
+    func testKeysStageMakesConcurrentWorkersEqualOneProcess() throws {
+        let scratch = try DataFixtures.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let copies: [(command: String, original: String, copy: String, last: String)] = [
+            ("github", "github/files.jsonl", "copy.jsonl", "books/input/book1.txt"),
+            ("c4", "c4/pages.warc.wet", "copy.warc.wet", "c4/pages.warc.wet"),
+            ("books", "books/input/book1.txt", "copy.txt", "books/input/book2.txt"),
+        ]
+        for (command, original, copyName, lastInput) in copies {
+            let folder = scratch + "/" + command
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let copy = folder + "/" + copyName
+            try FileManager.default.copyItem(atPath: DataFixtures.path(original), toPath: copy)
+            // A third shard whose name differs from the first's (the c4 one repeats it again).
+            let last = folder + "/last." + (lastInput.hasSuffix(".wet") ? "warc.wet" : (command == "github" ? "jsonl" : "txt"))
+            try FileManager.default.copyItem(atPath: command == "github" ? DataFixtures.path(original) : DataFixtures.path(lastInput), toPath: last)
+            let inputs = [DataFixtures.path(original), copy, last]
+            let names = inputs.map { ShardFiles.stem(of: ($0 as NSString).lastPathComponent) }
+            let single = try llama(["data", command, "--quiet", "-o", folder + "/one"] + inputs)
+            XCTAssertEqual(single.status, 0, single.errors)
+            XCTAssertEqual(try DataFixtures.texts(folder + "/one/\(names[1]).jsonl"), [], "\(command): the copy is a duplicate")
+
+            let worker = { (stage: String, index: Int, out: String) throws -> String in
+                let run = try self.llama(["data", command, "--quiet", "--stage", stage, "--shard-index", "\(index)",
+                                          "--shard-count", "2", "-o", folder + "/" + out] + inputs)
+                XCTAssertEqual(run.status, 0, "\(command) \(stage) \(index): \(run.errors)")
+                return run.output
+            }
+            let early = try llama(["data", command, "--quiet", "--stage", "clean", "--shard-index", "1", "--shard-count", "2",
+                                   "-o", folder + "/two"] + inputs)
+            XCTAssertNotEqual(early.status, 0, "\(command): clean before keys must fail")
+            XCTAssertTrue(early.errors.contains("run --stage keys"), early.errors)
+            for index in [1, 0] { _ = try worker("keys", index, "two") }
+            var counts: [String] = []
+            for index in [1, 0] { counts += try worker("clean", index, "two").split(separator: "\n").map(String.init) }
+            for name in names {
+                XCTAssertEqual(try DataFixtures.texts(folder + "/two/\(name).jsonl"), try DataFixtures.texts(folder + "/one/\(name).jsonl"),
+                               "\(command) \(name)")
+            }
+            let merged = try llama(["data", "merge", "counts"] + names.map { folder + "/two/\($0).counts.json" })
+            XCTAssertEqual(merged.output.split(separator: "\n").filter { $0.hasPrefix(command + ".") },
+                           single.output.split(separator: "\n").filter { $0.hasPrefix(command + ".") }, command)
+            XCTAssertFalse(counts.isEmpty)
+
+            // Without the keys stage the second worker, run first, keeps the copy.
+            _ = try worker("all", 1, "naive")
+            XCTAssertNotEqual(try DataFixtures.texts(folder + "/naive/\(names[1]).jsonl"), [], command)
+        }
+    }
 }
+

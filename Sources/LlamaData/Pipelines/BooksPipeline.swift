@@ -5,11 +5,12 @@ import Foundation
 public enum BooksPipeline {
     /// Cleans the books of `inputPath` into `files`: Gutenberg headers and footers removed
     /// and MinHash signatures computed on all cores, then near-duplicates of earlier books
-    /// (this run's and, through `index`, earlier shards') removed in input order.
+    /// (this run's and, through `index`, earlier shards') removed in input order. The keys stage
+    /// (`files.keysOnly`) saves the signature of every non-empty book instead of the kept ones'.
     public static func run(inputPath: String, files: ShardFiles, hasher: MinHasher, index: NearDuplicateIndex,
                            progress: ProgressHandler? = nil) throws -> ShardReport {
         let sink = try ShardSink(files: files, progress: progress)
-        var keptSignatures: [UInt64] = []
+        var savedSignatures: [UInt64] = []
         typealias Book = (name: String, text: String)
         let batches = OrderedBatches<Book, (Book, GutenbergCleanResult, [UInt64])>(batchSize: 16, transform: { book in
             let cleaned = GutenbergCleaner.clean(book.text)
@@ -19,11 +20,12 @@ public enum BooksPipeline {
             if cleaned.headerRemoved { sink.report.counts.add("books.gutenberg-header-removed") }
             if cleaned.footerRemoved { sink.report.counts.add("books.gutenberg-footer-removed") }
             guard !cleaned.text.isEmpty else { sink.report.counts.add("books.removed.empty"); return }
+            if files.keysOnly { savedSignatures.append(contentsOf: signature) }
             if index.insertUnlessDuplicate(signature) != nil {
                 sink.report.counts.add("books.removed.near-duplicate")
                 return
             }
-            keptSignatures.append(contentsOf: signature)
+            if !files.keysOnly { savedSignatures.append(contentsOf: signature) }
             sink.report.counts.add("books.kept")
             try sink.write(CleanedDocument(text: cleaned.text, source: "books", meta: ["title": .string(book.name)]))
         })
@@ -57,12 +59,18 @@ public enum BooksPipeline {
             try addFile(inputPath)
         }
         try batches.finish()
-        return try sink.commit(words: keptSignatures)
+        return try sink.commit(words: savedSignatures)
     }
 
     /// Adds the signatures a finished shard saved to `index` (to resume a run).
     public static func restore(files: ShardFiles, hasher: MinHasher, index: NearDuplicateIndex) {
-        let words = files.savedWords()
+        restore(words: files.savedWords(), hasher: hasher, index: index)
+    }
+
+    /// Offers saved signatures to `index` in order, as the shard's books were offered: the kept
+    /// ones a finished shard saved, or every book's from the keys stage (duplicates of earlier
+    /// books are then left out again, as in the shard's own run).
+    public static func restore(words: [UInt64], hasher: MinHasher, index: NearDuplicateIndex) {
         var start = 0
         while start + hasher.permutationCount <= words.count {
             _ = index.insertUnlessDuplicate(Array(words[start..<(start + hasher.permutationCount)]))

@@ -2,10 +2,11 @@
 public typealias ProgressHandler = (_ inputBytes: Int, _ documents: Int) -> Void
 
 /// The shared tail of every cleaner's shard run: documents written in order to an atomic
-/// JSONL file, counts and keys saved before the JSONL file is renamed into place.
+/// JSONL file, counts and keys saved before the JSONL file is renamed into place. In the keys
+/// stage (`files.keysOnly`) only the keys are saved.
 final class ShardSink {
     let files: ShardFiles
-    let writer: AtomicLineWriter
+    let writer: AtomicLineWriter?
     var report = ShardReport()
     var documents = 0
     private let progress: ProgressHandler?
@@ -14,11 +15,11 @@ final class ShardSink {
     init(files: ShardFiles, progress: ProgressHandler?) throws {
         self.files = files
         self.progress = progress
-        writer = try AtomicLineWriter(path: files.output)
+        writer = files.keysOnly ? nil : try AtomicLineWriter(path: files.output)
     }
 
     func write(_ document: CleanedDocument) throws {
-        try writer.write(line: document.jsonLine())
+        try writer?.write(line: document.jsonLine())
         documents += 1
     }
 
@@ -39,8 +40,10 @@ final class ShardSink {
     /// Saves counts (and `keys`, when given) and commits the JSONL file.
     func commit(words: [UInt64]?) throws -> ShardReport {
         if let words { try files.saveWords(words) }
-        try files.saveCounts(report.counts)
-        try writer.commit()
+        if let writer {
+            try files.saveCounts(report.counts)
+            try writer.commit()
+        }
         progress?(report.inputBytes, documents)
         return report
     }

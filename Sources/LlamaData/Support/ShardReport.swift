@@ -24,6 +24,12 @@ public struct ShardReport: Sendable {
 /// so its presence means the shard is complete; `NAME.counts.json` holds its stage counts
 /// and `NAME.keys` the deduplication keys it added (16 bytes each, big-endian), both
 /// written before the JSONL file.
+///
+/// Cleaners that deduplicate across shards (c4, github, books) also have a keys stage for
+/// workers that run at the same time: it writes `keys/NAME.keys`, the keys of every document
+/// of the shard that reaches deduplication, and nothing else (`keysOnly`). A later clean stage
+/// restores the keys of all earlier shards from those files and so gives, shard for shard,
+/// what one process gives.
 public struct ShardFiles: Sendable {
     /// The JSONL output.
     public let output: String
@@ -31,6 +37,12 @@ public struct ShardFiles: Sendable {
     public let counts: String
     /// The deduplication keys the shard added.
     public let keys: String
+    /// The keys stage's file, `keys/NAME.keys`: the keys of every document of the shard that
+    /// reaches deduplication, in input order.
+    public let stageKeys: String
+    /// Whether this run is the keys stage: documents are cleaned and their keys saved in
+    /// `stageKeys`; no JSONL or counts are written.
+    public var keysOnly = false
 
     /// The files for input `inputPath` in `directory`: the input's name without its
     /// compression and format extensions, plus `.jsonl`.
@@ -59,6 +71,7 @@ public struct ShardFiles: Sendable {
         output = base + ".jsonl"
         counts = base + ".counts.json"
         keys = base + ".keys"
+        stageKeys = ((directory as NSString).appendingPathComponent("keys") as NSString).appendingPathComponent(name + ".keys")
     }
 
     /// True when the shard finished in an earlier run.
@@ -77,25 +90,36 @@ public struct ShardFiles: Sendable {
 
     /// The keys a finished shard saved (none when it saved no file).
     public func savedKeys() -> [HashKey] {
-        let words = savedWords()
-        return stride(from: 0, to: words.count - 1, by: 2).map { HashKey(high: words[$0], low: words[$0 + 1]) }
+        HashKey.keys(words: savedWords())
     }
 
-    /// Saves 64-bit words (big-endian) atomically in the keys file.
+    /// Saves 64-bit words (big-endian) atomically in the keys file, or in the keys stage's file
+    /// when `keysOnly`.
     public func saveWords(_ words: [UInt64]) throws {
+        let path = keysOnly ? stageKeys : keys
         var bytes = [UInt8]()
         bytes.reserveCapacity(words.count * 8)
         for word in words {
             for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
         }
-        do { try AtomicFile.write(path: keys, data: Data(bytes)) } catch {
-            throw DataError.io(path: keys, operation: "write", errno: 0)
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            try AtomicFile.write(path: path, data: Data(bytes))
+        } catch {
+            throw DataError.io(path: path, operation: "write", errno: 0)
         }
     }
 
     /// The words of the keys file (none when there is no file).
-    public func savedWords() -> [UInt64] {
-        guard let data = FileManager.default.contents(atPath: keys) else { return [] }
+    public func savedWords() -> [UInt64] { Self.words(path: keys) ?? [] }
+
+    /// The words of the keys stage's file, or nil when the keys stage has not written it.
+    public func stageWords() -> [UInt64]? { Self.words(path: stageKeys) }
+
+    /// The big-endian 64-bit words of `path`, or nil when it cannot be read.
+    static func words(path: String) -> [UInt64]? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let bytes = [UInt8](data)
         var result: [UInt64] = []
         result.reserveCapacity(bytes.count / 8)
@@ -114,5 +138,12 @@ public struct ShardFiles: Sendable {
         do { try AtomicFile.write(path: counts, text: stageCounts.jsonObject() + "\n") } catch {
             throw DataError.io(path: counts, operation: "write", errno: 0)
         }
+    }
+}
+
+extension HashKey {
+    /// Keys from 64-bit words, high word first (as `ShardFiles.saveKeys` stores them).
+    public static func keys(words: [UInt64]) -> [HashKey] {
+        stride(from: 0, to: words.count - 1, by: 2).map { HashKey(high: words[$0], low: words[$0 + 1]) }
     }
 }
