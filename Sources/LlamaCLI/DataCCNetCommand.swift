@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LlamaCore
 import LlamaData
 
 /// `llama data ccnet`: the CCNet pipeline (line dedup, language id, 5-gram perplexity buckets,
@@ -57,13 +58,26 @@ struct DataCCNetCommand: ParsableCommand {
         let pipeline = CCNetPipeline(configuration: configuration, directory: output)
         pipeline.gzipOutput = gzip
         let share = try worker.share()
-        let log: ((String) -> Void)? = quiet ? nil : { ShardLoop.log($0) }
         let start = Date()
         var counts = StageCounts()
-        if stage != .mine { counts.merge(try pipeline.hashes(inputs: inputs, share: share, log: log)) }
+        // A progress bar per stage over the shards it still has to read.
+        let owned = share.select(inputs)
+        func bar(_ name: String, pending: (String) -> Bool) -> ProgressBar? {
+            guard !quiet else { return nil }
+            let bar = ProgressBar(label: "ccnet \(name)", totalBytes: ProgressBar.size(of: owned.filter(pending)))
+            bar.start()
+            return bar
+        }
+        if stage != .mine {
+            let progress = bar("hashes") { !FileManager.default.fileExists(atPath: pipeline.hashesPath(for: $0)) }
+            counts.merge(try pipeline.hashes(inputs: inputs, share: share, log: progress.map { bar in { bar.log($0) } }))
+            progress?.finish()
+        }
         if stage != .hashes {
             let extra = try hashes.map { try LineHashSet.load(path: $0) }
-            counts.merge(try pipeline.mine(inputs: inputs, share: share, extraHashes: extra, log: log))
+            let progress = bar("mine") { !FileManager.default.fileExists(atPath: pipeline.outputPath(for: $0)) }
+            counts.merge(try pipeline.mine(inputs: inputs, share: share, extraHashes: extra, log: progress.map { bar in { bar.log($0) } }))
+            progress?.finish()
         }
         print("ccnet: \(inputs.count) shard(s), \(share), in \(output)")
         print(counts.description)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import LlamaCore
 import LlamaData
 
 /// `llama data`: the source cleaners of the LLaMA training mixture (paper section 2.1).
@@ -101,6 +102,14 @@ enum ShardLoop {
         var warningCount = 0
         let start = DispatchTime.now().uptimeNanoseconds
         let keysOnly = options.stage == .keys
+        let pending = shards.enumerated().filter { index, shard in
+            share.owns(position: index) && !(keysOnly ? shard.1.stageWords() != nil : shard.1.isComplete)
+        }
+        let bar = options.quiet ? nil : ProgressBar(label: source, totalBytes: ProgressBar.size(of: pending.map(\.element.0)))
+        let say = { (message: String) in if let bar { bar.log(message) } else { log(message) } }
+        bar?.start()
+        defer { bar?.finish() }
+        var documentsBefore = 0
         for (index, (input, shardFiles)) in shards.enumerated() {
             var files = shardFiles
             files.keysOnly = keysOnly
@@ -112,23 +121,22 @@ enum ShardLoop {
                 _ = try before?(input, files, owned)
                 if owned {
                     if !keysOnly { total.merge(files.savedCounts()) }
-                    if !options.quiet { log("\(label): complete in an earlier run, skipped") }
+                    if !options.quiet { say("\(label): complete in an earlier run, skipped") }
                 }
                 continue
             }
-            let shardStart = DispatchTime.now().uptimeNanoseconds
-            let progress: ProgressHandler? = options.quiet ? nil : { inputBytes, documents in
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - shardStart) / 1e9
-                log(String(format: "%@: %.1f MB read, %d documents, %.1f MB/s", label, Double(inputBytes) / 1e6, documents,
-                           Double(inputBytes) / 1e6 / max(seconds, 1e-9)))
-            }
+            bar?.label = "\(source)\(keysOnly ? " keys" : "") [\(index + 1)/\(shards.count)] \((input as NSString).lastPathComponent)"
+            let before = documentsBefore
+            let progress: ProgressHandler? = bar.map { bar in { _, documents in bar.set(items: before + documents) } }
             let report = try shard(input, files, progress)
-            for warning in report.warnings.prefix(20) { log("warning: \(warning)") }
-            if report.warnings.count > 20 { log("warning: … and \(report.warnings.count - 20) more in \(input)") }
+            documentsBefore += report.documents
+            for warning in report.warnings.prefix(20) { say("warning: \(warning)") }
+            if report.warnings.count > 20 { say("warning: … and \(report.warnings.count - 20) more in \(input)") }
             warningCount += report.warnings.count
             total.merge(report.counts)
             bytes += report.inputBytes
         }
+        bar?.finish()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         print("\(source): \(shards.count) shard(s) in \(options.output) (\(share)\(keysOnly ? ", keys stage" : ""))")
         if !keysOnly { print(total.description) }

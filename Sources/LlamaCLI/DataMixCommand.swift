@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LlamaCore
 import LlamaData
 import LlamaTokenizer
 import LlamaTraining
@@ -56,8 +57,11 @@ struct DataMixCommand: ParsableCommand {
         let model = SentencePieceTextTokenizer(try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: tokenizer)))
         let share = try worker.share()
         let start = Date()
+        let bar = quiet ? nil : ProgressBar(label: "mix", totalBytes: 0)
+        bar?.start()
         let results = try MixturePipeline.run(configuration: configuration, tokenizer: model, directory: output, share: share,
-                                              log: quiet ? nil : { ShardLoop.log($0) })
+                                              log: bar.map { bar in { bar.log($0) } }, bar: bar)
+        bar?.finish()
         let total = results.reduce(0) { $0 + $1.tokens }
         print("mix: \(results.count) of \(configuration.sources.count) source(s) complete in \(output) (\(share))")
         for result in results {

@@ -178,5 +178,22 @@ final class DataCommandTests: XCTestCase {
             XCTAssertNotEqual(try DataFixtures.texts(folder + "/naive/\(names[1]).jsonl"), [], command)
         }
     }
-}
 
+    /// The progress bar in a log (stderr not a terminal): lines at the set interval with the
+    /// shard, the share of the input read, and a last line at 100%.
+    func testProgressLinesInALog() throws {
+        let scratch = try DataFixtures.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let page = try Data(contentsOf: URL(fileURLWithPath: DataFixtures.path("c4/pages.warc.wet")))
+        var big = Data()
+        for _ in 0..<400 { big.append(page) }
+        try big.write(to: URL(fileURLWithPath: scratch + "/big.warc.wet"))
+        let run = try llama(["data", "c4", "-o", scratch + "/out", scratch + "/big.warc.wet"],
+                            environment: ["LLAMA_PROGRESS_SECONDS": "0.02"])
+        XCTAssertEqual(run.status, 0, run.errors)
+        let lines = run.errors.split(separator: "\n").filter { $0.hasPrefix("c4 [1/1] big.warc.wet  |") }
+        XCTAssertGreaterThan(lines.count, 1, run.errors)
+        let megabytes = String(format: "%.1f", Double(big.count) / 1e6)
+        XCTAssertTrue(lines.last?.contains("100%  \(megabytes)/\(megabytes) MB") ?? false, run.errors)
+    }
+}

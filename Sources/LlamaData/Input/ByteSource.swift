@@ -1,4 +1,5 @@
 import Foundation
+import LlamaCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,6 +64,7 @@ public final class FileByteSource: ByteSource {
                 throw DataError.io(path: path, operation: "read", errno: errno)
             }
             offset += count
+            InputProgress.add(count)
             return count
         }
     }
@@ -99,6 +101,10 @@ public final class ProcessByteSource: ByteSource {
     private let process: Process
     private let handle: FileHandle
     private let program: String
+    private let fileSize: Int
+    /// Input bytes counted for the progress bar so far, and output bytes since the last count.
+    private var counted = 0
+    private var outputSinceCount = 0
 
     public init(path: String, program: String, arguments: [String]) throws {
         self.path = path
@@ -110,7 +116,14 @@ public final class ProcessByteSource: ByteSource {
             throw DataError.decompressorFailed(path: path, program: program, status: 127)
         }
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments + [path]
+        // The file goes in on stdin, so that its read position (`/proc/PID/fdinfo/0`) tells
+        // the progress bar how far the decompressor has come.
+        process.arguments = arguments
+        guard let input = FileHandle(forReadingAtPath: path) else {
+            throw DataError.io(path: path, operation: "open", errno: errno)
+        }
+        process.standardInput = input
+        fileSize = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -122,6 +135,18 @@ public final class ProcessByteSource: ByteSource {
 
     deinit {
         if process.isRunning { process.terminate() }
+    }
+
+    /// Adds the decompressor's progress through the file since the last call to `InputProgress`.
+    private func countInput() {
+        outputSinceCount = 0
+        guard let info = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/fdinfo/0", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("pos:") }),
+              let position = Int(line.dropFirst(4).trimmingCharacters(in: .whitespaces)) else { return }
+        if position > counted {
+            InputProgress.add(position - counted)
+            counted = position
+        }
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
@@ -137,6 +162,11 @@ public final class ProcessByteSource: ByteSource {
                 if process.terminationStatus != 0 {
                     throw DataError.decompressorFailed(path: path, program: program, status: process.terminationStatus)
                 }
+                InputProgress.add(max(0, fileSize - counted))
+                counted = max(counted, fileSize)
+            } else {
+                outputSinceCount += count
+                if outputSinceCount >= 1 << 20 { countInput() }
             }
             return count
         }

@@ -21,12 +21,13 @@ final class ShardSink {
     func write(_ document: CleanedDocument) throws {
         try writer?.write(line: document.jsonLine())
         documents += 1
+        if documents % 64 == 0 { progress?(report.inputBytes, documents) }
     }
 
-    /// Adds input bytes and reports progress every 16 MB.
+    /// Adds input bytes and reports progress every 4 MB (and every 64 documents written).
     func addInput(bytes: Int) {
         report.inputBytes += bytes
-        if report.inputBytes - lastProgressBytes >= 16 << 20 {
+        if report.inputBytes - lastProgressBytes >= 4 << 20 {
             lastProgressBytes = report.inputBytes
             progress?(report.inputBytes, documents)
         }
@@ -45,6 +46,7 @@ final class ShardSink {
             try writer.commit()
         }
         progress?(report.inputBytes, documents)
+        report.documents = documents
         return report
     }
 }

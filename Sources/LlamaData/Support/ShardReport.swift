@@ -9,6 +9,8 @@ public struct ShardReport: Sendable {
     public var warnings: [DataError] = []
     /// Input bytes read (uncompressed where the cleaner sees them).
     public var inputBytes = 0
+    /// Documents written (or, in the keys stage, that would be).
+    public var documents = 0
 
     public init() {}
 
@@ -17,6 +19,7 @@ public struct ShardReport: Sendable {
         counts.merge(other.counts)
         warnings.append(contentsOf: other.warnings)
         inputBytes += other.inputBytes
+        documents += other.documents
     }
 }
 

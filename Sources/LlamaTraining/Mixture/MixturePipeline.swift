@@ -54,7 +54,8 @@ public enum MixturePipeline {
     /// every source is complete. Returns the results of the complete sources.
     @discardableResult
     public static func run(configuration: MixtureConfiguration, tokenizer: TextTokenizer, directory: String,
-                           share: WorkShare = .everything, log: ((String) -> Void)? = nil) throws -> [MixtureSourceResult] {
+                           share: WorkShare = .everything, log: ((String) -> Void)? = nil,
+                           bar: ProgressBar? = nil) throws -> [MixtureSourceResult] {
         let sources = try configuration.resolved()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for source in share.select(sources) {
@@ -63,7 +64,9 @@ public enum MixturePipeline {
                 log?("mix \(source.name): complete in an earlier run, skipped")
                 continue
             }
-            let result = try runSource(source, configuration: configuration, tokenizer: tokenizer, folder: folder, log: log)
+            bar?.label = "mix \(source.name)"
+            let result = try runSource(source, configuration: configuration, tokenizer: tokenizer, folder: folder, log: log,
+                                       bar: bar)
             log?(String(format: "mix %@: %d documents, %d tokens, %.2f epochs", source.name, result.documents,
                         result.tokens, result.epochsPlanned))
         }
@@ -99,7 +102,9 @@ public enum MixturePipeline {
     }
 
     static func runSource(_ source: ResolvedMixtureSource, configuration: MixtureConfiguration, tokenizer: TextTokenizer,
-                          folder: String, log: ((String) -> Void)?) throws -> MixtureSourceResult {
+                          folder: String, log: ((String) -> Void)?, bar: ProgressBar?) throws -> MixtureSourceResult {
+        // The bar's total grows by the source's size for each pass over it, as passes are decided.
+        let sourceBytes = bar == nil ? 0 : ProgressBar.size(of: source.files)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let seed = configuration.seed ?? 1
         let settings = settingsKey(source, configuration: configuration, tokenizer: tokenizer)
@@ -123,6 +128,7 @@ public enum MixturePipeline {
                                          skippedNoText: 0, readErrors: 0)
         if let total = configuration.totalTokens {
             if progress.sourceTokens == nil {
+                bar?.expect(bytes: sourceBytes)
                 var counted = 0
                 let counter = OrderedBatches<String, Int>(batchSize: 512, transform: { tokenizer.encode($0).count + 2 },
                                                           consume: { counted += $0 })
@@ -153,6 +159,7 @@ public enum MixturePipeline {
         let fullPasses = Int(epochs.rounded(.down)), fraction = epochs - Double(fullPasses)
         let passes = fraction > 0 ? fullPasses + 1 : fullPasses
         var streamPosition = 0
+        bar?.expect(bytes: sourceBytes * max(passes, 1))
         for pass in 0..<max(passes, 1) {
             let counts = try MixtureDocuments.forEach(source: source, log: log, stage: "pass \(pass + 1)/\(passes)") { index, text in
                 guard pass < passes else { return }
