@@ -34,6 +34,9 @@ struct DataCCNetCommand: ParsableCommand {
     @Option(name: .customLong("quality-threshold"), help: "Drop documents whose quality score is below it.")
     var qualityThreshold: Double?
     @Option(help: "A hash set (.hashes) of lines seen before this group (an earlier dump).") var hashes: String?
+    @Option(name: .customLong("dedup-normalization"),
+            help: "paper (lower case, digits → 0, accents, punctuation removed, whitespace collapsed) or ccnet (cc_net's normalize_for_dedup code).")
+    var dedupNormalization: CCNetNormalizer.DedupRule = .paper
     @OptionGroup var worker: WorkerOptions
     @Flag(help: "Write NAME.jsonl.gz instead of NAME.jsonl.") var gzip = false
     @Flag(help: "Print no progress.") var quiet = false
@@ -42,6 +45,7 @@ struct DataCCNetCommand: ParsableCommand {
     func run() throws {
         var configuration = CCNetConfiguration()
         configuration.sampleEvery = sampleEvery
+        configuration.dedupRule = dedupNormalization
         if let lidModel {
             configuration.languageIdentification = LanguageIdentification(classifier: try ClassifierLoading.load(lidModel),
                                                                           threshold: languageThreshold)
@@ -84,6 +88,8 @@ struct DataCCNetCommand: ParsableCommand {
         print(String(format: "%.1f s", Date().timeIntervalSince(start)))
     }
 }
+
+extension CCNetNormalizer.DedupRule: ExpressibleByArgument {}
 
 /// Loading fastText classifiers for the CCNet pipeline.
 enum ClassifierLoading {

@@ -114,13 +114,13 @@ final class CCNetDedupTests: XCTestCase {
         let reference = try XCTUnwrap(try JSONSerialization.jsonObject(with: output) as? [String: Any])
         let lines = Self.documents.flatMap { $0 }
         XCTAssertEqual(lines.map { CCNetNormalizer.normalize($0) }, reference["normalize"] as? [String])
-        XCTAssertEqual(lines.map(CCNetNormalizer.normalizeForDedup), reference["dedup"] as? [String])
-        XCTAssertEqual(lines.map { String(CCNetNormalizer.lineHash($0)) }, reference["hashes"] as? [String])
+        XCTAssertEqual(lines.map { CCNetNormalizer.normalizeForDedup($0, rule: .ccnet) }, reference["dedup"] as? [String])
+        XCTAssertEqual(lines.map { String(CCNetNormalizer.lineHash($0, rule: .ccnet)) }, reference["hashes"] as? [String])
 
         let deduplicator = LineDeduplicator()
         var kept: [Any] = []
         for document in Self.documents {
-            let indices = deduplicator.keep(hashes: document.map(CCNetNormalizer.lineHash))
+            let indices = deduplicator.keep(hashes: document.map { CCNetNormalizer.lineHash($0, rule: .ccnet) })
             kept.append(indices.isEmpty ? NSNull() : indices.map { document[$0] } as Any)
         }
         let expectedKept = try XCTUnwrap(reference["kept"] as? [Any])
@@ -135,11 +135,40 @@ final class CCNetDedupTests: XCTestCase {
         XCTAssertEqual(kept[2] as? [String], ["İstanbul ＡＢＣ １２ —dash— ｢x｣"])
 
         // The saved hash set is byte for byte what numpy writes for the same set.
-        let set = LineHashSet(lines.map(CCNetNormalizer.lineHash))
+        let set = LineHashSet(lines.map { CCNetNormalizer.lineHash($0, rule: .ccnet) })
         try set.save(path: scratch + "/swift.hashes")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: scratch + "/swift.hashes")),
                        try Data(contentsOf: URL(fileURLWithPath: scratch + "/python.hashes")))
         XCTAssertEqual(try LineHashSet.load(path: scratch + "/swift.hashes"), set)
+    }
+
+    /// The paper's normalisation (the default rule), derived by hand: lower case, digits → 0,
+    /// accents (NFD marks: `İ` lowers to i + U+0307) and every Unicode punctuation mark (`«»„“…`,
+    /// `—`, `｢｣`, ASCII `!`) removed, whitespace runs → one space; fullwidth letters are not
+    /// punctuation and stay (lower-cased).
+    func testPaperNormalisationAndDedupByHand() {
+        let expected: [(String, String)] = [
+            ("Hello World 2023!", "hello world 0000"), ("hello world 1999!", "hello world 0000"),
+            ("Café au lait", "cafe au lait"), ("CAFE AU LAIT", "cafe au lait"),
+            ("«Quoted» text…", "quoted text"), ("„Quoted“ text", "quoted text"),
+            ("  Trailing spaces\t", "trailing spaces"), ("Tab\tinside", "tab inside"), ("Tabinside", "tabinside"),
+            ("ΟΔΟΣ Σίσυφος", "οδος σισυφος"), ("ΟΔΟΣ ΣΊΣΥΦΟΣ", "οδος σισυφος"), ("Price ٣٤ dollars", "price 00 dollars"),
+            ("İstanbul ＡＢＣ １２ —dash— ｢x｣", "istanbul ａｂｃ 00 dash x"), ("Crème Brûlée", "creme brulee"),
+            ("a  -  b", "a b"), ("", ""), ("e-mail: x@y.org (see #3)", "email xyorg see 0"),
+        ]
+        for (line, normalized) in expected {
+            XCTAssertEqual(CCNetNormalizer.normalizeForDedup(line), normalized, line)
+        }
+        // The planted documents: every variant of an earlier line goes, also the accent ones
+        // (kept by cc_net's code); "Tab\tinside" and "Tabinside" differ by a space.
+        let deduplicator = LineDeduplicator()
+        let kept = Self.documents.map { document in
+            deduplicator.keep(hashes: document.map { CCNetNormalizer.lineHash($0) }).map { document[$0] }
+        }
+        XCTAssertEqual(kept[0], Self.documents[0])
+        XCTAssertEqual(kept[1], ["Tabinside", "A new line"])
+        XCTAssertEqual(kept[2], ["İstanbul ＡＢＣ １２ —dash— ｢x｣"])
+        XCTAssertEqual(kept[3], ["Crème Brûlée"])
     }
 
     func testHashSetFilesRejectDamage() throws {

@@ -8,9 +8,23 @@ import Foundation
 ///   `strip_accents` returns it), every Unicode decimal digit (`\d`) → `0`, the `UNICODE_PUNCT`
 ///   table (punct 1: replaced by ASCII; punct 2: removed), then the control characters
 ///   U+0000–U+001F and U+007F–U+009F removed (newlines and tabs included).
-/// - `normalizeForDedup(line)`: what `cc_net/dedup.py` hashes: `strip()`, `lower()`, digits →
-///   `0`, `UNICODE_PUNCT` characters and control characters removed (accents are kept).
+/// - `normalizeForDedup(line, rule: .ccnet)`: what `cc_net/dedup.py` hashes: `strip()`,
+///   `lower()`, digits → `0`, `UNICODE_PUNCT` characters and control characters removed (accents
+///   are kept).
+/// - `normalizeForDedup(line, rule: .paper)` (the default): the paper's description (section 3.1)
+///   — lower case, digits → `0`, accents and all Unicode punctuation removed — with whitespace
+///   runs collapsed to one space, so lines that differ only in those hash alike.
 public enum CCNetNormalizer {
+    /// Which line normalisation dedup hashes.
+    public enum DedupRule: String, Sendable, CaseIterable {
+        /// Lower case, digits → `0`, accents (NFD nonspacing marks), Unicode punctuation (general
+        /// category P, plus cc_net's `UNICODE_PUNCT` table) and control characters removed,
+        /// whitespace runs → one space, ends trimmed.
+        case paper
+        /// cc_net's `normalize_for_dedup`, code for code (accents and ASCII punctuation kept).
+        case ccnet
+    }
+
     /// `UNICODE_PUNCT` of text_normalizer.py, character by character.
     public static let unicodePunctuation: [Unicode.Scalar: String] = [
         "，": ",", "。": ".", "、": ",", "„": "\"", "”": "\"", "“": "\"", "«": "\"", "»": "\"", "１": "\"",
@@ -50,8 +64,10 @@ public enum CCNetNormalizer {
         return String(output)
     }
 
-    /// cc_net's `normalize_for_dedup(line)`, the text `dedup.py` hashes.
-    public static func normalizeForDedup(_ line: String) -> String {
+    /// The text line dedup hashes: cc_net's `normalize_for_dedup(line)` (`.ccnet`) or the
+    /// paper's normalisation (`.paper`).
+    public static func normalizeForDedup(_ line: String, rule: DedupRule = .paper) -> String {
+        if rule == .paper { return paperNormalized(line) }
         if let ascii = asciiNormalized(line) { return ascii }
         let scalars = strip(Array(line.unicodeScalars))
         if scalars.isEmpty { return "" }
@@ -69,8 +85,51 @@ public enum CCNetNormalizer {
     /// The 64-bit line hash of `cc_net/dedup.py`: the first 8 bytes of the SHA-1 of the
     /// normalised line's UTF-8, read as numpy reads them (`np.frombuffer(…, dtype=np.uint64)`
     /// on a little-endian machine): little-endian.
-    public static func lineHash(_ line: String) -> UInt64 {
-        hash(normalized: normalizeForDedup(line))
+    public static func lineHash(_ line: String, rule: DedupRule = .paper) -> UInt64 {
+        hash(normalized: normalizeForDedup(line, rule: rule))
+    }
+
+    /// The `.paper` rule.
+    static func paperNormalized(_ line: String) -> String {
+        var output = String.UnicodeScalarView()
+        var pendingSpace = false
+        func emit(_ scalar: Unicode.Scalar) {
+            if pendingSpace && !output.isEmpty { output.append(" ") }
+            pendingSpace = false
+            output.append(scalar)
+        }
+        if line.utf8.allSatisfy({ $0 < 0x80 }) {
+            for byte in line.utf8 {
+                switch byte {
+                case 0x41...0x5A: emit(Unicode.Scalar(byte + 32))
+                case 0x30...0x39: emit("0")
+                case 0x20, 0x09...0x0D, 0x1C...0x1F: pendingSpace = true
+                case 0..<0x20, 0x7F: continue
+                // ASCII punctuation (general category P): ! " # % & ' ( ) * , - . / : ; ? @ [ \ ] _ { }
+                case 0x21...0x23, 0x25...0x2A, 0x2C...0x2F, 0x3A, 0x3B, 0x3F, 0x40, 0x5B...0x5D, 0x5F, 0x7B, 0x7D: continue
+                default: emit(Unicode.Scalar(byte))
+                }
+            }
+            return String(output)
+        }
+        var text = String.UnicodeScalarView()
+        text.append(contentsOf: lower(Array(line.unicodeScalars)))
+        for scalar in String(text).decomposedStringWithCanonicalMapping.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .nonspacingMark, .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
+                 .initialPunctuation, .finalPunctuation, .otherPunctuation:
+                continue
+            case .decimalNumber:
+                emit("0")
+            default:
+                if isPythonSpace(scalar) {
+                    pendingSpace = true
+                } else if unicodePunctuation[scalar] == nil && !isNonPrinting(scalar) {
+                    emit(scalar)
+                }
+            }
+        }
+        return String(output)
     }
 
     /// The hash of an already normalised line.

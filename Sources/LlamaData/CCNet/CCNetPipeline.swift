@@ -14,6 +14,8 @@ public struct CCNetConfiguration: Sendable {
     public var sampleEvery = 10
     /// The quality classifier, nil for none.
     public var quality: QualityScoring?
+    /// The line normalisation dedup hashes (default: the paper's; `.ccnet`: cc_net's code).
+    public var dedupRule: CCNetNormalizer.DedupRule = .paper
 
     public init() {}
 }
@@ -67,12 +69,13 @@ public final class CCNetPipeline {
             var hashes: [UInt64] = []
             var sample: [String: [Double]] = [:]
             var index = 0
+            let rule = configuration.dedupRule
             let batches = OrderedBatches<CCNetDocument, [UInt64]>(transform: { document in
-                CCNetDocument.lines(document.rawContent).map { CCNetNormalizer.lineHash(String($0)) }
+                CCNetDocument.lines(document.rawContent).map { CCNetNormalizer.lineHash(String($0), rule: rule) }
             }, consume: { hashes += $0 })
             let sampled = OrderedBatches<CCNetDocument, (String, Double)?>(transform: { [configuration] document in
                 var document = document
-                Self.deduplicateWithin(&document)
+                Self.deduplicateWithin(&document, rule: configuration.dedupRule)
                 return Self.sampleScore(document, configuration: configuration)
             }, consume: { if let (language, perplexity) = $0 { sample[language, default: []].append(perplexity) } })
             let warnings = try Self.forEachDocument(in: input) { document in
@@ -163,9 +166,10 @@ public final class CCNetPipeline {
             if let bucket = document.bucket { counts.add("ccnet.bucket." + bucket) }
             try writer.write(line: document.jsonLine())
         })
+        let rule = configuration.dedupRule
         let hashed = OrderedBatches<CCNetDocument, (CCNetDocument, [Substring], [UInt64])>(transform: { document in
             let lines = CCNetDocument.lines(document.rawContent)
-            return (document, lines, lines.map { CCNetNormalizer.lineHash(String($0)) })
+            return (document, lines, lines.map { CCNetNormalizer.lineHash(String($0), rule: rule) })
         }, consume: { document, lines, hashes in
             counts.add("ccnet.documents.read")
             counts.add("ccnet.lines.read", lines.count)
@@ -222,9 +226,9 @@ public final class CCNetPipeline {
     }
 
     /// Removes the repeated lines of one document (cc_net `finalize_doc`).
-    static func deduplicateWithin(_ document: inout CCNetDocument) {
+    static func deduplicateWithin(_ document: inout CCNetDocument, rule: CCNetNormalizer.DedupRule) {
         let lines = CCNetDocument.lines(document.rawContent)
-        document.keepLines(LineDeduplicator().keep(hashes: lines.map { CCNetNormalizer.lineHash(String($0)) }), of: lines)
+        document.keepLines(LineDeduplicator().keep(hashes: lines.map { CCNetNormalizer.lineHash(String($0), rule: rule) }), of: lines)
     }
 
     /// The documents of a WET file (name containing `.wet` or `.warc`) or a JSONL file.
