@@ -84,6 +84,17 @@ public enum GGUFModel {
         }
     }
 
+    /// The size label llama.cpp's converter writes (`gguf.utility.model_weight_count_rounded_notation`):
+    /// the count in K, M, B or T with at least two significant digits (1,328,256 → "1.3M",
+    /// 110 M → "110M", 6.74 B → "6.7B").
+    public static func sizeLabel(parameters: Int) -> String {
+        let count = Double(parameters)
+        let (scale, suffix): (Double, String) = count > 1e12 ? (1e12, "T") : count > 1e9 ? (1e9, "B") : count > 1e6 ? (1e6, "M") : (1e3, "K")
+        let scaled = count / scale
+        let digits = String(Int(scaled.rounded(.toNearestOrEven))).drop { $0 == "0" }.count
+        return String(format: "%.\(max(2 - digits, 0))f", scaled) + suffix
+    }
+
     /// Writes `weights` (in rotate-half order) as a GGUF file with matrices in `dtype`
     /// (norm gains stay F32, matrices whose rows are not whole blocks stay F16, as llama.cpp).
     public static func save(_ weights: LlamaWeights, path: String, dtype: DType, name: String = "llama",
@@ -91,7 +102,9 @@ public enum GGUFModel {
         let config = weights.configuration
         var metadata: [(key: String, value: GGUFValue)] = [
             ("general.architecture", .string("llama")),
+            ("general.type", .string("model")),
             ("general.name", .string(name)),
+            ("general.size_label", .string(sizeLabel(parameters: config.parameterCount))),
             ("llama.vocab_size", .uint32(UInt32(config.vocabularySize))),
             ("llama.context_length", .uint32(UInt32(config.maxPositionEmbeddings))),
             ("llama.embedding_length", .uint32(UInt32(config.hiddenSize))),
@@ -102,15 +115,15 @@ public enum GGUFModel {
             ("llama.attention.head_count_kv", .uint32(UInt32(config.keyValueHeadCount))),
             ("llama.attention.layer_norm_rms_epsilon", .float32(config.rmsNormEpsilon)),
             ("llama.rope.freq_base", .float32(config.ropeTheta)),
+            ("llama.attention.key_length", .uint32(UInt32(config.headDimension))),
+            ("llama.attention.value_length", .uint32(UInt32(config.headDimension))),
             ("general.file_type", .uint32(fileType(dtype))),
+            ("general.quantization_version", .uint32(2)),
         ]
-        if config.headDimension != config.hiddenSize / config.headCount {
-            metadata.append(("llama.attention.key_length", .uint32(UInt32(config.headDimension))))
-            metadata.append(("llama.attention.value_length", .uint32(UInt32(config.headDimension))))
-        }
         if let vocabulary {
             metadata += [
                 ("tokenizer.ggml.model", .string("llama")),
+                ("tokenizer.ggml.pre", .string("default")),
                 ("tokenizer.ggml.tokens", .array(elementType: 8, values: vocabulary.tokens.map { .string($0) })),
                 ("tokenizer.ggml.scores", .array(elementType: 6, values: vocabulary.scores.map { .float32($0) })),
                 ("tokenizer.ggml.token_type", .array(elementType: 5, values: vocabulary.types.map { .int32($0) })),

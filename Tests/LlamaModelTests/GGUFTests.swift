@@ -168,9 +168,17 @@ final class GGUFTests: XCTestCase {
         ref = gguf.quants.dequantize(gguf.quants.quantize(perm, gguf.GGMLQuantizationType.Q8_0), gguf.GGMLQuantizationType.Q8_0)
         print(float(np.abs(deq - ref).max()))
         print(t['output_norm.weight'].tensor_type.name, bytes(f['tokenizer.ggml.tokens'].parts[f['tokenizer.ggml.tokens'].data[5]]).decode())
+        # The keys llama.cpp's converter also writes, with the values it computes.
+        n = sum(int(np.prod([int(d) for d in x.shape])) for x in r.tensors)
+        print(bytes(f['general.size_label'].parts[-1]).decode() == gguf.utility.model_weight_count_rounded_notation(n),
+              bytes(f['general.type'].parts[-1]).decode(), int(f['general.quantization_version'].parts[-1][0]),
+              int(f['llama.attention.key_length'].parts[-1][0]), bytes(f['tokenizer.ggml.pre'].parts[-1]).decode())
+        print(*[gguf.utility.model_weight_count_rounded_notation(c) for c in (1328256, 110_000_000, 6_738_415_616, 999_999, 65_286_000_000)])
         """, [path, ModelFixtures.tinyLlama])
         XCTAssertEqual(output.split(separator: "\n").map(String.init),
-                       ["llama 3 7 30", "Q8_0 [96, 96]", "0.0", "F32 t5"])
+                       ["llama 3 7 30", "Q8_0 [96, 96]", "0.0", "F32 t5", "True model 2 16 default",
+                        [1328256, 110_000_000, 6_738_415_616, 999_999, 65_286_000_000].map { GGUFModel.sizeLabel(parameters: $0) }
+                            .joined(separator: " ")])
     }
 
     func testCorruptGGUFIsRefused() throws {
