@@ -18,10 +18,7 @@ public enum StackExchangePipeline {
     public static func run(inputPath: String, files: ShardFiles, site: String? = nil,
                            progress: ProgressHandler? = nil) throws -> ShardReport {
         let sink = try ShardSink(files: files, progress: progress)
-        let reader = StackExchangeReader(path: inputPath)
-        let (threads, warnings) = try reader.read()
-        sink.report.counts.merge(reader.counts)
-        sink.warn(warnings, source: "stackexchange")
+        let reader = StackExchangeReader(path: inputPath, scratchDirectory: (files.output as NSString).deletingLastPathComponent)
         let siteName = site ?? siteName(for: inputPath)
         let batches = OrderedBatches<StackExchangeThread, CleanedDocument>(batchSize: 512, transform: { thread in
             StackExchangeFormatter.document(of: thread, site: siteName)
@@ -29,10 +26,12 @@ public enum StackExchangePipeline {
             sink.report.counts.add("stackexchange.documents.kept")
             try sink.write(document)
         })
-        for thread in threads {
+        let warnings = try reader.forEachThread { thread in
             sink.addInput(bytes: thread.body.utf8.count + thread.answers.reduce(0) { $0 + $1.body.utf8.count })
             try batches.add(thread)
         }
+        sink.report.counts.merge(reader.counts)
+        sink.warn(warnings, source: "stackexchange")
         try batches.finish()
         return try sink.commit(words: nil)
     }

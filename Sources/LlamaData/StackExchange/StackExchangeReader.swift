@@ -17,74 +17,117 @@ public struct StackExchangeThread: Sendable {
 
 /// Streams a StackExchange dump's `Posts.xml` (one `<row …/>` per post; PostTypeId 1 is a
 /// question, 2 an answer whose ParentId is its question; Body is HTML in an attribute) with
-/// Foundation's event parser, and groups answers under their questions. The grouping is
-/// held in memory (question and answer bodies), so a site must fit in memory.
+/// Foundation's event parser, and groups answers under their questions. Post texts go to a
+/// scratch file (`PostSpill`) as they are parsed; memory holds 32–40 bytes per post
+/// (identifiers, scores, offsets), so a site larger than memory (StackOverflow's Posts.xml is
+/// ~100 GB) is grouped with ~2 GB.
 public final class StackExchangeReader: NSObject, XMLParserDelegate {
     private let path: String
-    private var threads: [Int: StackExchangeThread] = [:]
-    private var orphanAnswers: [Int: [(identifier: Int, score: Int, body: String)]] = [:]
+    private let scratchDirectory: String
+    private var spill: PostSpill?
+    private var spillError: Error?
+    private var questions: [(identifier: Int, score: Int, offset: Int, length: Int)] = []
+    private var answers: [(parent: Int, identifier: Int, score: Int, offset: Int, length: Int)] = []
     /// Open elements; a document that ends with some still open was truncated.
     private var depth = 0
     /// Posts read, by kind.
     public private(set) var counts = StageCounts()
 
-    public init(path: String) {
+    /// A reader of `path` whose scratch file goes in `scratchDirectory` (default: the input's).
+    public init(path: String, scratchDirectory: String? = nil) {
         self.path = path
+        let directory = (path as NSString).deletingLastPathComponent
+        self.scratchDirectory = scratchDirectory ?? (directory.isEmpty ? "." : directory)
     }
 
-    /// Reads the file; returns the threads in question-identifier order and warnings (a
-    /// malformed document stops the parse; the posts before the error are used).
-    public func read() throws -> (threads: [StackExchangeThread], warnings: [DataError]) {
+    /// Reads the file, then calls `body` with each thread in question-identifier order, its
+    /// answers in file order; returns warnings (a malformed document stops the parse; the
+    /// posts before the error are used).
+    public func forEachThread(_ body: (StackExchangeThread) throws -> Void) throws -> [DataError] {
+        let spill = try PostSpill(directory: scratchDirectory)
+        self.spill = spill
+        defer { self.spill = nil }
         let opened = try XMLInput.open(path)
         let parser = XMLParser(stream: opened.stream)
         parser.delegate = self
         parser.shouldResolveExternalEntities = false
+        let succeeded = parser.parse()
+        if let spillError { throw spillError }
         var warnings: [DataError] = []
-        if !parser.parse() {
+        // A read error (truncated or corrupt compressed input) is the cause of whatever the
+        // parser then says, so it is the one warning.
+        if let error = opened.finish() {
+            warnings.append(error)
+        } else if !succeeded {
             let reason = parser.parserError.map { "\($0)" } ?? "parse failed"
             warnings.append(.malformedXML(path: path, line: parser.lineNumber, column: parser.columnNumber, reason: reason))
         } else if depth != 0 {
             warnings.append(.malformedXML(path: path, line: parser.lineNumber, column: parser.columnNumber,
                                           reason: "the document ends inside an element (truncated file)"))
         }
-        if let error = opened.finish() { warnings.append(error) }
-        for (parent, answers) in orphanAnswers {
-            if threads[parent] != nil { threads[parent]?.answers.append(contentsOf: answers) } else {
-                counts.add("stackexchange.answers.skipped.no-question", answers.count)
+        try spill.flush()
+        // Questions by identifier (the first of a repeated identifier wins), answers by parent
+        // in file order; then one merge pass.
+        let sortedQuestions = questions.enumerated().sorted { ($0.element.identifier, $0.offset) < ($1.element.identifier, $1.offset) }
+            .map(\.element)
+        questions = []
+        let sortedAnswers = answers.enumerated().sorted { ($0.element.parent, $0.offset) < ($1.element.parent, $1.offset) }
+            .map(\.element)
+        answers = []
+        var next = 0
+        var previous: Int?
+        for question in sortedQuestions {
+            while next < sortedAnswers.count && sortedAnswers[next].parent < question.identifier {
+                counts.add("stackexchange.answers.skipped.no-question")
+                next += 1
             }
+            guard question.identifier != previous else { continue }
+            previous = question.identifier
+            let fields = try spill.read(offset: question.offset, length: question.length)
+            var thread = StackExchangeThread(identifier: question.identifier, title: fields[0], body: fields.count > 2 ? fields[2] : "",
+                                             score: question.score, tags: fields.count > 1 ? Self.parseTags(fields[1]) : [], answers: [])
+            while next < sortedAnswers.count && sortedAnswers[next].parent == question.identifier {
+                let answer = sortedAnswers[next]
+                let body = try spill.read(offset: answer.offset, length: answer.length).first ?? ""
+                thread.answers.append((answer.identifier, answer.score, body))
+                next += 1
+            }
+            try body(thread)
         }
-        return (threads.keys.sorted().compactMap { threads[$0] }, warnings)
+        if next < sortedAnswers.count { counts.add("stackexchange.answers.skipped.no-question", sortedAnswers.count - next) }
+        return warnings
     }
 
     public func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                        qualifiedName: String?, attributes: [String: String] = [:]) {
         depth += 1
-        guard elementName == "row" else { return }
+        guard elementName == "row", let spill else { return }
         guard let identifier = attributes["Id"].flatMap({ Int($0) }), let type = attributes["PostTypeId"] else {
             counts.add("stackexchange.posts.skipped.missing-id")
             return
         }
         let score = attributes["Score"].flatMap { Int($0) } ?? 0
         let body = attributes["Body"] ?? ""
-        switch type {
-        case "1":
-            counts.add("stackexchange.questions.read")
-            let tags = Self.parseTags(attributes["Tags"] ?? "")
-            threads[identifier] = StackExchangeThread(identifier: identifier, title: attributes["Title"] ?? "", body: body,
-                                                      score: score, tags: tags, answers: [])
-        case "2":
-            counts.add("stackexchange.answers.read")
-            guard let parent = attributes["ParentId"].flatMap({ Int($0) }) else {
-                counts.add("stackexchange.answers.skipped.no-question")
-                return
+        do {
+            switch type {
+            case "1":
+                counts.add("stackexchange.questions.read")
+                let record = try spill.append([attributes["Title"] ?? "", attributes["Tags"] ?? "", body])
+                questions.append((identifier, score, record.offset, record.length))
+            case "2":
+                counts.add("stackexchange.answers.read")
+                guard let parent = attributes["ParentId"].flatMap({ Int($0) }) else {
+                    counts.add("stackexchange.answers.skipped.no-question")
+                    return
+                }
+                let record = try spill.append([body])
+                answers.append((parent, identifier, score, record.offset, record.length))
+            default:
+                counts.add("stackexchange.posts.skipped.other-type")
             }
-            if threads[parent] != nil {
-                threads[parent]?.answers.append((identifier, score, body))
-            } else {
-                orphanAnswers[parent, default: []].append((identifier, score, body))
-            }
-        default:
-            counts.add("stackexchange.posts.skipped.other-type")
+        } catch {
+            spillError = error
+            parser.abortParsing()
         }
     }
 

@@ -46,14 +46,17 @@ public final class WikipediaDumpReader: NSObject, XMLParserDelegate {
         parser.shouldResolveExternalEntities = false
         let succeeded = parser.parse()
         var warnings: [DataError] = []
-        if !succeeded {
+        // A read error (truncated or corrupt compressed input) is the cause of whatever the
+        // parser then says, so it is the one warning.
+        if let error = opened.finish() {
+            warnings.append(error)
+        } else if !succeeded {
             let reason = parser.parserError.map { "\($0)" } ?? "parse failed"
             warnings.append(.malformedXML(path: path, line: parser.lineNumber, column: parser.columnNumber, reason: reason))
         } else if !elementPath.isEmpty {
             warnings.append(.malformedXML(path: path, line: parser.lineNumber, column: parser.columnNumber,
                                           reason: "the document ends inside <\(elementPath.last ?? "")> (truncated file)"))
         }
-        if let error = opened.finish() { warnings.append(error) }
         return warnings
     }
 
@@ -92,57 +95,5 @@ public final class WikipediaDumpReader: NSObject, XMLParserDelegate {
         }
         text = ""
         elementPath.removeLast()
-    }
-}
-
-/// Opens an XML input for `XMLParser(stream:)`: a plain file directly, a bzip2 or gzip
-/// file through `bzip2 -dc` / `gzip -dc` in a child process, read through the pipe's
-/// `/proc/self/fd` path.
-enum XMLInput {
-    struct Opened {
-        let stream: InputStream
-        let process: Process?
-        /// Kept alive so that the pipe's descriptor stays open while the stream reads it.
-        let pipe: Pipe?
-        let path: String
-        let program: String
-
-        /// Waits for the decompressor; its failure (a truncated file) as a warning.
-        func finish() -> DataError? {
-            stream.close()
-            guard let process else { return nil }
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
-            return process.terminationStatus == 0 ? nil
-                : .decompressorFailed(path: path, program: program, status: process.terminationStatus)
-        }
-    }
-
-    static func open(_ path: String) throws -> Opened {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError.fileNotFound(path: path) }
-        let magic = [UInt8](handle.readData(ofLength: 3))
-        try? handle.close()
-        var program: String?
-        if magic.count == 3, magic == [0x42, 0x5A, 0x68] { program = "bzip2" }
-        if magic.count >= 2, magic[0] == 0x1F, magic[1] == 0x8B { program = "gzip" }
-        guard let program else {
-            guard let stream = InputStream(fileAtPath: path) else { throw DataError.fileNotFound(path: path) }
-            return Opened(stream: stream, process: nil, pipe: nil, path: path, program: "")
-        }
-        guard let executable = ["/usr/bin/", "/bin/"].map({ $0 + program }).first(where: FileManager.default.isExecutableFile) else {
-            throw DataError.decompressorFailed(path: path, program: program, status: 127)
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-dc", path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { throw DataError.decompressorFailed(path: path, program: program, status: -1) }
-        try? pipe.fileHandleForWriting.close()
-        guard let stream = InputStream(fileAtPath: "/proc/self/fd/\(pipe.fileHandleForReading.fileDescriptor)") else {
-            throw DataError.io(path: path, operation: "open pipe from \(program)", errno: 0)
-        }
-        return Opened(stream: stream, process: process, pipe: pipe, path: path, program: program)
     }
 }
