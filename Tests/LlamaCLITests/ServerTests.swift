@@ -25,7 +25,8 @@ final class ServerTests: XCTestCase {
 
         let check = Process()
         check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", CLI.repository + "/Tests/LlamaCLITests/Python/server_check.py", "\(port)", "10", "16"]
+        check.arguments = ["python3", CLI.repository + "/Tests/LlamaCLITests/Python/server_check.py", "\(port)", "10", "16",
+                           "\(server.processIdentifier)"]
         let checkOutput = Pipe()
         check.standardOutput = checkOutput
         try check.run()
@@ -57,6 +58,11 @@ final class ServerTests: XCTestCase {
         let load = try XCTUnwrap(results["load"] as? [String: Int])
         XCTAssertEqual(load["failed"], 0)
         XCTAssertGreaterThan(load["requests"] ?? 0, 16)
+        // Stable memory: the last third of the load holds no more than the first third plus
+        // 32 MB (a leak of one KV slot or one request's buffers per request would show).
+        let memory = try XCTUnwrap(results["rss_mb"] as? [String: Any], "\(results)").mapValues { ($0 as? NSNumber)?.doubleValue ?? 0 }
+        XCTAssertGreaterThan(memory["samples"] ?? 0, 10)
+        XCTAssertLessThanOrEqual(memory["last_third_max"] ?? .infinity, (memory["first_third_max"] ?? 0) + 32, "\(memory)")
         XCTAssertEqual(results["metrics"] as? Bool, true)
 
         // Graceful shutdown on SIGTERM: the process ends by itself, successfully.

@@ -1,7 +1,8 @@
 """Exercises `llama serve` over real HTTP with the OpenAI Python client and raw sockets.
 
-Usage: server_check.py PORT LOAD_SECONDS CLIENTS. Prints one JSON object with a result per
-check; the Swift test asserts on it.
+Usage: server_check.py PORT LOAD_SECONDS CLIENTS [SERVER_PID]. Prints one JSON object with a
+result per check; the Swift test asserts on it. With SERVER_PID the server's resident memory
+(VmRSS) is sampled every 0.25 s during the load.
 """
 import concurrent.futures
 import http.client
@@ -12,7 +13,10 @@ import time
 
 import openai
 
+import threading
+
 port, load_seconds, clients = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+server_pid = int(sys.argv[4]) if len(sys.argv) > 4 else None
 base = f"http://127.0.0.1:{port}/v1"
 client = openai.OpenAI(base_url=base, api_key="unused", max_retries=0, timeout=60)
 results = {}
@@ -106,9 +110,42 @@ def worker(index):
     return done, failed
 
 
+def resident_megabytes():
+    with open(f"/proc/{server_pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+samples = []
+sampling = threading.Event()
+
+
+def sample():
+    while not sampling.is_set():
+        samples.append((time.time(), resident_megabytes()))
+        sampling.wait(0.25)
+
+
+sampler = threading.Thread(target=sample) if server_pid else None
+load_start = time.time()
+if sampler:
+    sampler.start()
 with concurrent.futures.ThreadPoolExecutor(clients) as pool:
     outcomes = list(pool.map(worker, range(clients)))
+load_seconds_taken = time.time() - load_start
+if sampler:
+    sampling.set()
+    sampler.join()
 results["load"] = {"requests": sum(d for d, _ in outcomes), "failed": sum(f for _, f in outcomes)}
+results["load_requests_per_second"] = results["load"]["requests"] / load_seconds_taken
+if samples:
+    third = load_seconds_taken / 3
+    first = [mb for t, mb in samples if t - load_start <= third]
+    last = [mb for t, mb in samples if t - load_start >= 2 * third]
+    results["rss_mb"] = {"before": samples[0][1], "first_third_max": max(first or [0]),
+                         "last_third_max": max(last or [0]), "peak": max(mb for _, mb in samples), "samples": float(len(samples))}
 status, metrics = raw("GET", "/metrics")
 results["metrics"] = status == 200 and b"llama_tokens_per_second" in metrics and b"llama_queue_length" in metrics
 print(json.dumps(results, sort_keys=True))
