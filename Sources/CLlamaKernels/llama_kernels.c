@@ -216,6 +216,67 @@ void llama_dequantize_row_q4_0(const llama_block_q4_0 *x, float *y, size_t count
     }
 }
 
+void llama_matvec_f32_sequential(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols,
+                                 int accumulate) {
+    size_t row = first;
+#if defined(LLAMA_AVX2)
+    if (cols % 32 == 0) {
+        // One row at a time, front to back: the whole range is a single sequential stream,
+        // which the hardware prefetcher follows best; four accumulators hide the FMA latency.
+        for (; row < last; row++) {
+            const float *wr = w + row * cols;
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+            for (size_t i = 0; i < cols; i += 32) {
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(wr + i), _mm256_loadu_ps(x + i), a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(wr + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(wr + i + 16), _mm256_loadu_ps(x + i + 16), a2);
+                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(wr + i + 24), _mm256_loadu_ps(x + i + 24), a3);
+            }
+            const float sum = horizontal_sum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+            y[row] = accumulate ? y[row] + sum : sum;
+        }
+    }
+#endif
+    llama_matvec_f32(w, x, y, row, last, cols, accumulate);
+}
+
+void llama_matvec_f32_quarters(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols,
+                               int accumulate) {
+    size_t done = first;
+#if defined(LLAMA_AVX2)
+    const size_t quarter = (last - first) / 4;
+    if (cols % 16 == 0 && quarter > 0) {
+        // Four rows at a time, one from each quarter of the range: four sequential streams
+        // far apart, which keep more DRAM banks busy than four neighbouring rows do.
+        for (size_t j = 0; j < quarter; j++) {
+            const size_t r0 = first + j, r1 = r0 + quarter, r2 = r1 + quarter, r3 = r2 + quarter;
+            const float *w0 = w + r0 * cols, *w1 = w + r1 * cols, *w2 = w + r2 * cols, *w3 = w + r3 * cols;
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+            __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps(), b2 = _mm256_setzero_ps(), b3 = _mm256_setzero_ps();
+            for (size_t i = 0; i < cols; i += 16) {
+                const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i), x0, a0);
+                b0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i + 8), x1, b0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i), x0, a1);
+                b1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i + 8), x1, b1);
+                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + i), x0, a2);
+                b2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + i + 8), x1, b2);
+                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + i), x0, a3);
+                b3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + i + 8), x1, b3);
+            }
+            const float sums[4] = {horizontal_sum(_mm256_add_ps(a0, b0)), horizontal_sum(_mm256_add_ps(a1, b1)),
+                                   horizontal_sum(_mm256_add_ps(a2, b2)), horizontal_sum(_mm256_add_ps(a3, b3))};
+            const size_t rows[4] = {r0, r1, r2, r3};
+            for (int r = 0; r < 4; r++) y[rows[r]] = accumulate ? y[rows[r]] + sums[r] : sums[r];
+        }
+        done = first + 4 * quarter;
+    } else {
+        done = first;
+    }
+#endif
+    llama_matvec_f32(w, x, y, done, last, cols, accumulate);
+}
+
 void llama_matvec_f32(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols, int accumulate) {
     size_t row = first;
 #if defined(LLAMA_AVX2)

@@ -71,10 +71,24 @@ public enum Linear {
     nonisolated(unsafe) public static var useBLASForMatrixVector =
         ProcessInfo.processInfo.environment["LLAMA_SGEMV"] == "1"
 
-    /// Whether single-row F32 products use the C kernel with software prefetch of the next
-    /// rows (default) or the Swift SIMD kernel (`LLAMA_MATVEC=swift`, for comparison).
+    /// Whether single-row F32 products use a C kernel (default) or the Swift SIMD kernel
+    /// (`LLAMA_MATVEC=swift`, for comparison).
     nonisolated(unsafe) public static var useCMatrixVector =
         ProcessInfo.processInfo.environment["LLAMA_MATVEC"] != "swift"
+
+    /// The C kernels for single-row F32 products.
+    public enum MatrixVectorKernel: String, Sendable {
+        /// Four neighbouring rows at a time, software prefetch of the next four.
+        case prefetch
+        /// One row after another: one sequential stream per thread.
+        case sequential
+        /// Four rows at a time from the four quarters of a thread's rows: four streams.
+        case quarters
+    }
+
+    /// The kernel single-row F32 products use (`LLAMA_MATVEC=prefetch|sequential|quarters`).
+    nonisolated(unsafe) public static var matrixVectorKernel =
+        MatrixVectorKernel(rawValue: ProcessInfo.processInfo.environment["LLAMA_MATVEC"] ?? "") ?? .prefetch
 
     /// y = W · x for a float32 W: rows split over the cores, four rows per pass so each
     /// load of x feeds four fused multiply-adds, two accumulators per row.
@@ -82,8 +96,13 @@ public enum Linear {
                                          weight: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int,
                                          accumulate: Bool) {
         if useCMatrixVector {
+            let kernel = matrixVectorKernel, add: Int32 = accumulate ? 1 : 0
             Parallel.forRanges(outFeatures, grain: 4, minimumPerThread: 64) { first, last in
-                llama_matvec_f32(weight, input, output, first, last, inFeatures, accumulate ? 1 : 0)
+                switch kernel {
+                case .prefetch: llama_matvec_f32(weight, input, output, first, last, inFeatures, add)
+                case .sequential: llama_matvec_f32_sequential(weight, input, output, first, last, inFeatures, add)
+                case .quarters: llama_matvec_f32_quarters(weight, input, output, first, last, inFeatures, add)
+                }
             }
             return
         }

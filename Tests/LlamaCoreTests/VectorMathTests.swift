@@ -68,8 +68,13 @@ final class VectorMathTests: XCTestCase {
     }
 
     func testLinearMatchesLoopForEveryWeightType() {
+        // 37 columns exercise the kernels' tails; 96 (a multiple of 32) the sequential kernel's main loop.
+        for inFeatures in [37, 96] { checkLinearAgainstLoop(inFeatures: inFeatures) }
+    }
+
+    private func checkLinearAgainstLoop(inFeatures: Int) {
         var generator = SeededGenerator(seed: 9)
-        let rows = 3, inFeatures = 37, outFeatures = 21
+        let rows = 3, outFeatures = 21
         let weights = (0..<(outFeatures * inFeatures)).map { _ in generator.nextFloat() - 0.5 }
         let input = (0..<(rows * inFeatures)).map { _ in generator.nextFloat() - 0.5 }
         let f32 = Tensor(shape: [outFeatures, inFeatures], values: weights)
@@ -86,17 +91,21 @@ final class VectorMathTests: XCTestCase {
                 weight = f32
             }
             let rounded = weight.toFloatArray()
-            for (count, useBLAS, cKernel) in [(1, false, true), (1, false, false), (1, true, true), (rows, false, true), (rows, true, true)] {
+            let cases: [(Int, Bool, Bool, Linear.MatrixVectorKernel)] = [
+                (1, false, true, .prefetch), (1, false, true, .sequential), (1, false, true, .quarters), (1, false, false, .prefetch),
+                (1, true, true, .prefetch), (rows, false, true, .prefetch), (rows, true, true, .prefetch)]
+            for (count, useBLAS, cKernel, kernel) in cases {
                 Linear.useBLASForMatrixVector = useBLAS
                 Linear.useCMatrixVector = cKernel
-                defer { Linear.useBLASForMatrixVector = false; Linear.useCMatrixVector = true }
+                Linear.matrixVectorKernel = kernel
+                defer { Linear.useBLASForMatrixVector = false; Linear.useCMatrixVector = true; Linear.matrixVectorKernel = .prefetch }
                 var output = [Float](repeating: 1, count: count * outFeatures)
                 Linear.forward(output: &output, input: input, weight: weight, rows: count, accumulate: true)
                 for t in 0..<count {
                     for o in 0..<outFeatures {
                         var sum = 1.0
                         for i in 0..<inFeatures { sum += Double(rounded[o * inFeatures + i]) * Double(input[t * inFeatures + i]) }
-                        XCTAssertEqual(Double(output[t * outFeatures + o]), sum, accuracy: 1e-5, "\(dtype) rows \(count)")
+                        XCTAssertEqual(Double(output[t * outFeatures + o]), sum, accuracy: 1e-5, "\(dtype) rows \(count) \(kernel)")
                     }
                 }
             }

@@ -51,5 +51,13 @@ void llama_dequantize_row_q4_0(const llama_block_q4_0 *x, float *y, size_t count
 /// four rows prefetched while these are summed (short rows give the hardware prefetcher
 /// too little to lock on to).
 void llama_matvec_f32(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols, int accumulate);
+/// y[first..<last] = W[first..<last] · x (or += when accumulate), one row at a time (a single
+/// sequential stream); rows whose width is not a multiple of 32 go to llama_matvec_f32.
+/// y[first..<last] = W[first..<last] · x (or += when accumulate), four rows at a time taken
+/// from the four quarters of the range (four streams far apart); the rest by llama_matvec_f32.
+void llama_matvec_f32_quarters(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols,
+                               int accumulate);
+void llama_matvec_f32_sequential(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols,
+                                 int accumulate);
 
 #endif
