@@ -1,0 +1,157 @@
+/// 64-bit keys of words and n-grams in the scheme of KenLM's probing model (Heafield 2011,
+/// "KenLM: Faster and Smaller Language Model Queries", section 3.1): a word is keyed by a hash of
+/// its UTF-8 bytes, and the n-gram `c_k … c_1 w` by folding the keys of `w`, `c_1`, …, `c_k` in
+/// that order (KenLM's `CombineWordHash`), so extending a lookup by one word of context costs one
+/// multiply.
+///
+/// Keys are trusted: two words or n-grams with the same key are one to the tables. Tables store
+/// the key with its lowest bit set (0 marks an empty slot), so 63 bits tell entries apart and a
+/// given pair of distinct n-grams shares a slot key with probability 2⁻⁶³; even with 10⁸
+/// n-grams per order the chance of any collision is about 5·10⁻⁴. KenLM likewise identifies words
+/// by their 64-bit MurmurHash without comparing bytes. Two unigrams of one model file with equal
+/// keys are refused when the file is read.
+enum NGramHash {
+    /// The high and low halves of the 128-bit product, XORed (the mixing step of wyhash).
+    @inline(__always)
+    static func fold(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let product = a.multipliedFullWidth(by: b)
+        return product.high ^ product.low
+    }
+
+    /// The key of a word given by its UTF-8 bytes: eight bytes at a time, the last one to eight
+    /// bytes read as two overlapping 32-bit words (or three single bytes, which only the length
+    /// tells apart: "so" and "soo" both give s, o, o), each step a 64×64→128 bit multiply folded
+    /// to 64 bits; the length enters at the start and again before the last step.
+    @inline(__always)
+    static func word(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        let count = bytes.count
+        var state = 0x243F_6A88_85A3_08D3 ^ UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15
+        var offset = 0
+        while count - offset > 8 {
+            state = fold(state ^ bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self), 0x9E37_79B9_7F4A_7C15)
+            offset += 8
+        }
+        let rest = count - offset
+        var tail: UInt64 = 0
+        if rest >= 4 {
+            tail = UInt64(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) << 32
+                | UInt64(bytes.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+        } else if rest > 0 {
+            tail = UInt64(bytes[offset]) << 16 | UInt64(bytes[offset + rest >> 1]) << 8 | UInt64(bytes[count - 1])
+        }
+        return fold(fold(state ^ tail, 0xBF58_476D_1CE4_E5B9) ^ UInt64(truncatingIfNeeded: count), 0x94D0_49BB_1331_11EB)
+    }
+
+    /// The key of a word given as a string.
+    static func word(_ text: String) -> UInt64 {
+        var copy = text
+        return copy.withUTF8 { word(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The key of the n-gram `word` + the n-gram keyed `current` (one more word of context on
+    /// the left in reading order).
+    @inline(__always)
+    static func combine(_ current: UInt64, _ word: UInt64) -> UInt64 {
+        (current &* 0xD6E8_FEB8_6659_FD93) ^ word
+    }
+}
+
+/// One entry of an n-gram table, 16 bytes: KenLM's probing entry with its two flags.
+struct NGramSlot: Sendable {
+    /// The n-gram's key with the lowest bit set; 0 marks an empty slot.
+    var key: UInt64
+    /// Log10 probability stored with the sign bit as a flag, as KenLM stores it: set when no
+    /// longer n-gram of the model ends with this one (`independent_left`), clear when some does.
+    /// Probabilities are ≤ 0, so the value is the stored one with its sign bit set.
+    var probability: Float
+    /// Log10 back-off. −0.0 (KenLM's `kNoExtensionBackoff`) means a back-off of 0 and no longer
+    /// n-gram starting with this one, so a scorer need not carry the n-gram as context; +0.0 is a
+    /// back-off of 0 of an n-gram that is a context.
+    var backoff: Float
+
+    static let empty = NGramSlot(key: 0, probability: 0, backoff: 0)
+    static let signBit: UInt32 = 0x8000_0000
+    static let noExtension = Float(bitPattern: signBit)
+
+    /// The log10 probability.
+    @inline(__always) static func probability(bits: UInt32) -> Float { Float(bitPattern: bits | signBit) }
+
+    /// Whether an n-gram with back-off `backoff` is the context of a longer one or backs off.
+    @inline(__always) static func hasExtension(_ backoff: Float) -> Bool { backoff.bitPattern != signBit }
+
+    /// `value` as an ordinary float (±0 as +0), for reporting and writing.
+    static func plain(_ value: Float) -> Float { value == 0 ? 0 : value }
+}
+
+/// An open-addressing table of n-gram slots with linear probing. Capacity is 1.5 times the
+/// number of entries expected (KenLM's default `probing_multiplier`); the start slot of a key is
+/// `key · capacity / 2⁶⁴`. It grows when blanks (see `NGramModelBuilder`) fill it past 3/4.
+struct NGramTable {
+    private(set) var slots: [NGramSlot]
+    /// Slots in use.
+    private(set) var count = 0
+
+    init(expectedCount: Int) {
+        slots = Array(repeating: .empty, count: Self.capacity(for: expectedCount))
+    }
+
+    static func capacity(for count: Int) -> Int { max(count + count / 2, count + 1, 2) }
+
+    /// The slot of `key` in the table of `capacity` slots at `slots`, or nil.
+    @inline(__always)
+    static func find(_ key: UInt64, in slots: UnsafePointer<NGramSlot>, capacity: Int) -> UnsafePointer<NGramSlot>? {
+        let stored = key | 1
+        var index = Int(truncatingIfNeeded: stored.multipliedFullWidth(by: UInt64(capacity)).high)
+        while true {
+            let found = slots[index].key
+            if found == stored { return slots + index }
+            if found == 0 { return nil }
+            index += 1
+            if index == capacity { index = 0 }
+        }
+    }
+
+    /// The index of the slot holding `key`, or of the empty slot where it would go.
+    @inline(__always)
+    private func position(of key: UInt64) -> (index: Int, found: Bool) {
+        let stored = key | 1
+        var index = Int(truncatingIfNeeded: stored.multipliedFullWidth(by: UInt64(slots.count)).high)
+        while true {
+            if slots[index].key == stored { return (index, true) }
+            if slots[index].key == 0 { return (index, false) }
+            index += 1
+            if index == slots.count { index = 0 }
+        }
+    }
+
+    /// The index of the slot holding `key`, or nil.
+    func index(of key: UInt64) -> Int? {
+        let (index, found) = position(of: key)
+        return found ? index : nil
+    }
+
+    subscript(index: Int) -> NGramSlot {
+        get { slots[index] }
+        set { slots[index] = newValue }
+    }
+
+    /// Inserts `key` with `probability` and `backoff` unless it is present; returns its index and
+    /// whether it was inserted (an existing entry is kept: KenLM finds the first of duplicates).
+    @discardableResult
+    mutating func insert(_ key: UInt64, probability: Float, backoff: Float) -> (index: Int, inserted: Bool) {
+        if (count + 1) * 4 > slots.count * 3 { grow() }
+        let (index, found) = position(of: key)
+        if found { return (index, false) }
+        slots[index] = NGramSlot(key: key | 1, probability: probability, backoff: backoff)
+        count += 1
+        return (index, true)
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = Array(repeating: .empty, count: Self.capacity(for: count * 2))
+        for slot in old where slot.key != 0 {
+            slots[position(of: slot.key).index] = slot
+        }
+    }
+}
