@@ -83,16 +83,31 @@ struct NGramSlot: Sendable {
     static func plain(_ value: Float) -> Float { value == 0 ? 0 : value }
 }
 
-/// An open-addressing table of n-gram slots with linear probing. Capacity is 1.5 times the
-/// number of entries expected (KenLM's default `probing_multiplier`); the start slot of a key is
-/// `key · capacity / 2⁶⁴`. It grows when blanks (see `NGramModelBuilder`) fill it past 3/4.
-struct NGramTable {
+/// The n-gram tables of every order, laid end to end in one array (order n's table starts at
+/// `offsets[n − 1]` and has `capacities[n − 1]` slots), so a scorer reaches them all through one
+/// pointer. Each is open-addressing with linear probing; its capacity is 1.5 times the number of
+/// entries expected (KenLM's default `probing_multiplier`) and the start slot of a key is
+/// `key · capacity / 2⁶⁴`. A table that blanks (see `NGramModelBuilder`) fill past 3/4 grows.
+struct NGramTables {
     private(set) var slots: [NGramSlot]
-    /// Slots in use.
-    private(set) var count = 0
+    private(set) var offsets: [Int]
+    private(set) var capacities: [Int]
+    /// Slots in use per order.
+    private var used: [Int]
 
-    init(expectedCount: Int) {
-        slots = Array(repeating: .empty, count: Self.capacity(for: expectedCount))
+    /// Tables for `expectedCounts[n − 1]` n-grams of each order n.
+    init(expectedCounts: [Int]) {
+        capacities = expectedCounts.map(Self.capacity(for:))
+        offsets = capacities.reduce(into: [0]) { $0.append($0[$0.count - 1] + $1) }
+        used = Array(repeating: 0, count: capacities.count)
+        slots = Array(repeating: .empty, count: offsets[capacities.count])
+    }
+
+    /// `values` (one per order, at most 8) as a vector, for the scorer.
+    static func vector(_ values: [Int]) -> SIMD8<Int> {
+        var vector = SIMD8<Int>()
+        for (index, value) in values.prefix(8).enumerated() { vector[index] = value }
+        return vector
     }
 
     static func capacity(for count: Int) -> Int { max(count + count / 2, count + 1, 2) }
@@ -111,22 +126,25 @@ struct NGramTable {
         }
     }
 
-    /// The index of the slot holding `key`, or of the empty slot where it would go.
+    /// The index in `slots` of the slot holding `key` in the table of `order`, or of the empty
+    /// slot where it would go.
     @inline(__always)
-    private func position(of key: UInt64) -> (index: Int, found: Bool) {
+    private func position(of key: UInt64, order: Int) -> (index: Int, found: Bool) {
         let stored = key | 1
-        var index = Int(truncatingIfNeeded: stored.multipliedFullWidth(by: UInt64(slots.count)).high)
+        let offset = offsets[order - 1], capacity = capacities[order - 1]
+        var index = Int(truncatingIfNeeded: stored.multipliedFullWidth(by: UInt64(capacity)).high)
         while true {
-            if slots[index].key == stored { return (index, true) }
-            if slots[index].key == 0 { return (index, false) }
+            let found = slots[offset + index].key
+            if found == stored { return (offset + index, true) }
+            if found == 0 { return (offset + index, false) }
             index += 1
-            if index == slots.count { index = 0 }
+            if index == capacity { index = 0 }
         }
     }
 
-    /// The index of the slot holding `key`, or nil.
-    func index(of key: UInt64) -> Int? {
-        let (index, found) = position(of: key)
+    /// The index in `slots` of the slot holding `key` in the table of `order`, or nil.
+    func index(of key: UInt64, order: Int) -> Int? {
+        let (index, found) = position(of: key, order: order)
         return found ? index : nil
     }
 
@@ -135,23 +153,32 @@ struct NGramTable {
         set { slots[index] = newValue }
     }
 
-    /// Inserts `key` with `probability` and `backoff` unless it is present; returns its index and
-    /// whether it was inserted (an existing entry is kept: KenLM finds the first of duplicates).
+    /// Inserts `key` with `probability` and `backoff` in the table of `order` unless it is
+    /// present; returns whether it was inserted (an existing entry is kept: KenLM finds the first
+    /// of duplicates).
     @discardableResult
-    mutating func insert(_ key: UInt64, probability: Float, backoff: Float) -> (index: Int, inserted: Bool) {
-        if (count + 1) * 4 > slots.count * 3 { grow() }
-        let (index, found) = position(of: key)
-        if found { return (index, false) }
+    mutating func insert(_ key: UInt64, order: Int, probability: Float, backoff: Float) -> Bool {
+        if (used[order - 1] + 1) * 4 > capacities[order - 1] * 3 { grow(order: order) }
+        let (index, found) = position(of: key, order: order)
+        if found { return false }
         slots[index] = NGramSlot(key: key | 1, probability: probability, backoff: backoff)
-        count += 1
-        return (index, true)
+        used[order - 1] += 1
+        return true
     }
 
-    private mutating func grow() {
-        let old = slots
-        slots = Array(repeating: .empty, count: Self.capacity(for: count * 2))
-        for slot in old where slot.key != 0 {
-            slots[position(of: slot.key).index] = slot
+    /// Doubles the table of `order`, moving the others as they are.
+    private mutating func grow(order: Int) {
+        let old = self
+        capacities[order - 1] = Self.capacity(for: used[order - 1] * 2)
+        offsets = capacities.reduce(into: [0]) { $0.append($0[$0.count - 1] + $1) }
+        slots = Array(repeating: .empty, count: offsets[capacities.count])
+        for index in capacities.indices where index != order - 1 {
+            let count = old.capacities[index]
+            slots[offsets[index]..<offsets[index] + count] = old.slots[old.offsets[index]..<old.offsets[index] + count]
+        }
+        let start = old.offsets[order - 1]
+        for slot in old.slots[start..<start + old.capacities[order - 1]] where slot.key != 0 {
+            slots[position(of: slot.key, order: order).index] = slot
         }
     }
 }

@@ -100,19 +100,20 @@ public struct NGramModel: Sendable {
         counts = builder.counts
         wordHashes = builder.wordHashes
         unigramIdentifiers = builder.unigramIdentifiers()
-        let (slots, offsets, capacities) = builder.flattenedTables()
+        let slots = builder.tables.slots
+        let offsets = NGramTables.vector(builder.tables.offsets), capacities = NGramTables.vector(builder.tables.capacities)
         let unknownHash = NGramHash.word(NGramModel.unknownWord)
         var unknownBits = NGramModel.missingUnknownLogProbability.bitPattern
         var unknownBack = NGramSlot.noExtension
         var begin = State()
         slots.withUnsafeBufferPointer { table in
             guard let base = table.baseAddress else { return }
-            if let slot = NGramTable.find(unknownHash, in: base, capacity: capacities[0]) {
+            if let slot = NGramTables.find(unknownHash, in: base, capacity: capacities[0]) {
                 unknownBits = slot.pointee.probability.bitPattern
                 unknownBack = slot.pointee.backoff
             }
             let beginHash = NGramHash.word(NGramModel.beginOfSentence)
-            if builder.order > 1, let slot = NGramTable.find(beginHash, in: base, capacity: capacities[0]) {
+            if builder.order > 1, let slot = NGramTables.find(beginHash, in: base, capacity: capacities[0]) {
                 begin.words[0] = beginHash
                 begin.backoffs[0] = slot.pointee.backoff
                 begin.length = 1
@@ -132,7 +133,7 @@ public struct NGramModel: Sendable {
         let hash = NGramHash.word(word)
         return slots.withUnsafeBufferPointer { table in
             table.baseAddress.flatMap { base in
-                NGramTable.find(hash, in: base, capacity: capacities[0]).map { $0 - base }
+                NGramTables.find(hash, in: base, capacity: capacities[0]).map { $0 - base }
             }
         }
     }
@@ -158,7 +159,7 @@ public struct NGramModel: Sendable {
         let index = gram.count - 1
         return slots.withUnsafeBufferPointer { table in
             guard let base = table.baseAddress,
-                  let slot = NGramTable.find(key, in: base + offsets[index], capacity: capacities[index]) else { return nil }
+                  let slot = NGramTables.find(key, in: base + offsets[index], capacity: capacities[index]) else { return nil }
             return Entry(probability: NGramSlot.plain(NGramSlot.probability(bits: slot.pointee.probability.bitPattern)),
                          backoff: NGramSlot.plain(slot.pointee.backoff))
         }
@@ -210,7 +211,7 @@ public struct NGramModel: Sendable {
     /// unigram is extended to the left; `slots` is the base of `self.slots`.
     @inline(__always)
     func unigram(_ wordHash: UInt64, after context: UInt64?, slots: UnsafePointer<NGramSlot>) -> Unigram {
-        guard let slot = NGramTable.find(wordHash, in: slots, capacity: capacities[0]) else {
+        guard let slot = NGramTables.find(wordHash, in: slots, capacity: capacities[0]) else {
             return Unigram(hash: unknownHash, probabilityBits: unknownProbabilityBits, backoff: unknownBackoff,
                            isUnknown: true, hasBigram: context != nil,
                            bigram: context.flatMap { bigram(of: unknownHash, after: $0, bits: unknownProbabilityBits, slots: slots) })
@@ -227,7 +228,7 @@ public struct NGramModel: Sendable {
     private func bigram(of word: UInt64, after context: UInt64, bits: UInt32,
                         slots: UnsafePointer<NGramSlot>) -> UnsafePointer<NGramSlot>? {
         guard order > 1, bits & NGramSlot.signBit == 0 else { return nil }
-        return NGramTable.find(NGramHash.combine(word, context), in: slots + offsets[1], capacity: capacities[1])
+        return NGramTables.find(NGramHash.combine(word, context), in: slots + offsets[1], capacity: capacities[1])
     }
 
     /// Scores `word` after `state` and writes the state after it to `next` (KenLM's `FullScore`);
@@ -248,7 +249,7 @@ public struct NGramModel: Sendable {
             key = NGramHash.combine(key, state.words[index])
             let length = index + 2
             let found = index == 0 && word.hasBigram ? word.bigram
-                : NGramTable.find(key, in: slots + offsets[length - 1], capacity: capacities[length - 1])
+                : NGramTables.find(key, in: slots + offsets[length - 1], capacity: capacities[length - 1])
             guard let slot = found else { break }
             probabilityBits = slot.pointee.probability.bitPattern
             matched = length

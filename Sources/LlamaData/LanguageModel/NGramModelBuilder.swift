@@ -19,7 +19,7 @@ struct NGramModelBuilder {
     private(set) var explicitUnknown = false
     /// N-grams per order, unigrams first, without blanks.
     private(set) var counts: [Int]
-    private var tables: [NGramTable]
+    private(set) var tables: NGramTables
 
     init(order: Int, expectedCounts: [Int], path: String) throws {
         guard order >= 1, order <= NGramModel.maximumOrder, expectedCounts.count == order else {
@@ -29,7 +29,7 @@ struct NGramModelBuilder {
         self.order = order
         self.path = path
         counts = Array(repeating: 0, count: order)
-        tables = expectedCounts.map { NGramTable(expectedCount: $0) }
+        tables = NGramTables(expectedCounts: expectedCounts)
     }
 
     private func fail(_ line: Int, _ reason: String) -> DataError {
@@ -51,7 +51,7 @@ struct NGramModelBuilder {
     /// n-gram; `words` gives the n-gram's words in reading order.
     private func missingWordOrContext(_ reversed: SIMD8<UInt64>, length: Int, line: Int, words: () -> [String]) -> DataError {
         let text = words()
-        for position in 0..<length where tables[0].index(of: reversed[length - 1 - position]) == nil {
+        for position in 0..<length where tables.index(of: reversed[length - 1 - position], order: 1) == nil {
             return fail(line, "word \"\(text[position])\" is not among the unigrams")
         }
         return fail(line, "\"\(text.dropLast().joined(separator: " "))\", the context of this \(length)-gram, "
@@ -61,7 +61,7 @@ struct NGramModelBuilder {
     /// Adds a unigram; a repeated word keeps its first entry, as KenLM does.
     mutating func addUnigram(_ word: String, hash: UInt64, probability: Float, backoff: Float, line: Int) throws {
         let stored = try storedProbability(probability, line: line)
-        guard tables[0].insert(hash, probability: stored, backoff: Self.storedBackoff(backoff)).inserted else {
+        guard tables.insert(hash, order: 1, probability: stored, backoff: Self.storedBackoff(backoff)) else {
             if let known = wordHashes.firstIndex(of: hash), words[known] != word {
                 throw fail(line, "words \"\(words[known])\" and \"\(word)\" have the same 64-bit hash")
             }
@@ -95,7 +95,7 @@ struct NGramModelBuilder {
             throw missingWordOrContext(reversed, length: length, line: line, words: words)
         }
         let storedBack = length == order ? NGramSlot.noExtension : Self.storedBackoff(backoff)
-        guard tables[length - 1].insert(suffixes[length - 1], probability: stored, backoff: storedBack).inserted else {
+        guard tables.insert(suffixes[length - 1], order: length, probability: stored, backoff: storedBack) else {
             return
         }
         counts[length - 1] += 1
@@ -103,13 +103,13 @@ struct NGramModelBuilder {
         var found = length - 1
         var foundIndex: Int?
         while found >= 1 {
-            foundIndex = tables[found - 1].index(of: suffixes[found - 1])
+            foundIndex = tables.index(of: suffixes[found - 1], order: found)
             if foundIndex != nil { break }
             found -= 1
         }
         guard let foundIndex else { throw missingWordOrContext(reversed, length: length, line: line, words: words) }
-        let bits = tables[found - 1][foundIndex].probability.bitPattern & ~NGramSlot.signBit
-        tables[found - 1][foundIndex].probability = Float(bitPattern: bits)
+        let bits = tables[foundIndex].probability.bitPattern & ~NGramSlot.signBit
+        tables[foundIndex].probability = Float(bitPattern: bits)
         // Blanks for the missing suffixes between it and this n-gram (KenLM's FixSRI, in its
         // arithmetic: the magnitude of the probability minus the back-offs of the contexts).
         var blank = Float(bitPattern: bits)
@@ -117,36 +117,23 @@ struct NGramModelBuilder {
             var blankContext = reversed[1]
             for k in stride(from: 2, to: missing, by: 1) { blankContext = NGramHash.combine(blankContext, reversed[k]) }
             if let contextBackoff = activate(blankContext, order: missing - 1) { blank -= contextBackoff }
-            tables[missing - 1].insert(suffixes[missing - 1], probability: blank, backoff: NGramSlot.noExtension)
+            tables.insert(suffixes[missing - 1], order: missing, probability: blank, backoff: NGramSlot.noExtension)
         }
     }
 
     /// Marks the n-gram `key` of order `length` as a context; returns its back-off, or nil if absent.
     private mutating func activate(_ key: UInt64, order length: Int) -> Float? {
-        guard let index = tables[length - 1].index(of: key) else { return nil }
-        let backoff = tables[length - 1][index].backoff
-        if !NGramSlot.hasExtension(backoff) { tables[length - 1][index].backoff = 0 }
+        guard let index = tables.index(of: key, order: length) else { return nil }
+        let backoff = tables[index].backoff
+        if !NGramSlot.hasExtension(backoff) { tables[index].backoff = 0 }
         return backoff
-    }
-
-    /// The tables laid end to end, unigrams first, with each order's first slot and capacity.
-    func flattenedTables() -> (slots: [NGramSlot], offsets: SIMD8<Int>, capacities: SIMD8<Int>) {
-        var slots: [NGramSlot] = []
-        slots.reserveCapacity(tables.reduce(0) { $0 + $1.slots.count })
-        var offsets = SIMD8<Int>(), capacities = SIMD8<Int>()
-        for (index, table) in tables.enumerated() {
-            offsets[index] = slots.count
-            capacities[index] = table.slots.count
-            slots += table.slots
-        }
-        return (slots, offsets, capacities)
     }
 
     /// The word identifier of each unigram slot (−1 for an empty slot).
     func unigramIdentifiers() -> [Int32] {
-        var identifiers = [Int32](repeating: -1, count: tables[0].slots.count)
+        var identifiers = [Int32](repeating: -1, count: tables.capacities[0])
         for (identifier, hash) in wordHashes.enumerated() {
-            if let index = tables[0].index(of: hash) { identifiers[index] = Int32(identifier) }
+            if let index = tables.index(of: hash, order: 1) { identifiers[index] = Int32(identifier) }
         }
         return identifiers
     }
