@@ -1,3 +1,5 @@
+import Foundation
+
 /// 64-bit keys of words and n-grams in the scheme of KenLM's probing model (Heafield 2011,
 /// "KenLM: Faster and Smaller Language Model Queries", section 3.1): a word is keyed by a hash of
 /// its UTF-8 bytes, and the n-gram `c_k … c_1 w` by folding the keys of `w`, `c_1`, …, `c_k` in
@@ -83,25 +85,55 @@ struct NGramSlot: Sendable {
     static func plain(_ value: Float) -> Float { value == 0 ? 0 : value }
 }
 
-/// The n-gram tables of every order, laid end to end in one array (order n's table starts at
-/// `offsets[n − 1]` and has `capacities[n − 1]` slots), so a scorer reaches them all through one
-/// pointer. Each is open-addressing with linear probing; its capacity is 1.5 times the number of
-/// entries expected (KenLM's default `probing_multiplier`) and the start slot of a key is
-/// `key · capacity / 2⁶⁴`. A table that blanks (see `NGramModelBuilder`) fill past 3/4 grows.
+/// Zero-filled memory for n-gram slots (a zero slot is empty), mapped from the system and, on
+/// Linux, marked for transparent huge pages, as KenLM's `util::HugeMalloc` allocates its tables:
+/// with 2 MB pages, random lookups in tens of megabytes of tables seldom miss the TLB. Written
+/// only while a model is built; unmapped with the last model that uses it.
+final class NGramSlotStorage: @unchecked Sendable {
+    let base: UnsafeMutablePointer<NGramSlot>
+    let count: Int
+    private let byteCount: Int
+
+    /// - Throws: `DataError.io` when the system refuses the memory.
+    init(count: Int) throws {
+        byteCount = max(count, 1) * MemoryLayout<NGramSlot>.stride
+        guard let mapped = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              mapped != MAP_FAILED else {
+            throw DataError.io(path: "<n-gram tables>", operation: "mmap of \(byteCount) bytes", errno: errno)
+        }
+        #if os(Linux)
+        _ = madvise(mapped, byteCount, MADV_HUGEPAGE)
+        #endif
+        base = mapped.bindMemory(to: NGramSlot.self, capacity: max(count, 1))
+        self.count = count
+    }
+
+    deinit { munmap(base, byteCount) }
+}
+
+/// The n-gram tables of every order, laid end to end in one `NGramSlotStorage` (order n's table
+/// starts at `offsets[n − 1]` and has `capacities[n − 1]` slots), so a scorer reaches them all
+/// through one pointer. Each is open-addressing with linear probing; its capacity is 1.5 times
+/// the number of entries expected (KenLM's default `probing_multiplier`) and the start slot of a
+/// key is `key · capacity / 2⁶⁴`. A table that blanks (see `NGramModelBuilder`) fill past 3/4
+/// grows.
 struct NGramTables {
-    private(set) var slots: [NGramSlot]
+    private(set) var storage: NGramSlotStorage
     private(set) var offsets: [Int]
     private(set) var capacities: [Int]
     /// Slots in use per order.
     private var used: [Int]
 
     /// Tables for `expectedCounts[n − 1]` n-grams of each order n.
-    init(expectedCounts: [Int]) {
+    /// - Throws: `DataError.io` when the memory cannot be had.
+    init(expectedCounts: [Int]) throws {
         capacities = expectedCounts.map(Self.capacity(for:))
         offsets = capacities.reduce(into: [0]) { $0.append($0[$0.count - 1] + $1) }
         used = Array(repeating: 0, count: capacities.count)
-        slots = Array(repeating: .empty, count: offsets[capacities.count])
+        storage = try NGramSlotStorage(count: offsets[capacities.count])
     }
+
+    static func capacity(for count: Int) -> Int { max(count + count / 2, count + 1, 2) }
 
     /// `values` (one per order, at most 8) as a vector, for the scorer.
     static func vector(_ values: [Int]) -> SIMD8<Int> {
@@ -109,8 +141,6 @@ struct NGramTables {
         for (index, value) in values.prefix(8).enumerated() { vector[index] = value }
         return vector
     }
-
-    static func capacity(for count: Int) -> Int { max(count + count / 2, count + 1, 2) }
 
     /// The slot of `key` in the table of `capacity` slots at `slots`, or nil.
     @inline(__always)
@@ -126,59 +156,49 @@ struct NGramTables {
         }
     }
 
-    /// The index in `slots` of the slot holding `key` in the table of `order`, or of the empty
-    /// slot where it would go.
-    @inline(__always)
-    private func position(of key: UInt64, order: Int) -> (index: Int, found: Bool) {
-        let stored = key | 1
-        let offset = offsets[order - 1], capacity = capacities[order - 1]
-        var index = Int(truncatingIfNeeded: stored.multipliedFullWidth(by: UInt64(capacity)).high)
-        while true {
-            let found = slots[offset + index].key
-            if found == stored { return (offset + index, true) }
-            if found == 0 { return (offset + index, false) }
-            index += 1
-            if index == capacity { index = 0 }
-        }
-    }
-
-    /// The index in `slots` of the slot holding `key` in the table of `order`, or nil.
+    /// The index of the slot holding `key` in the table of `order`, if any.
     func index(of key: UInt64, order: Int) -> Int? {
-        let (index, found) = position(of: key, order: order)
-        return found ? index : nil
+        let base = UnsafePointer(storage.base)
+        return Self.find(key, in: base + offsets[order - 1], capacity: capacities[order - 1]).map { $0 - base }
     }
 
     subscript(index: Int) -> NGramSlot {
-        get { slots[index] }
-        set { slots[index] = newValue }
+        get { storage.base[index] }
+        set { storage.base[index] = newValue }
     }
 
     /// Inserts `key` with `probability` and `backoff` in the table of `order` unless it is
     /// present; returns whether it was inserted (an existing entry is kept: KenLM finds the first
     /// of duplicates).
     @discardableResult
-    mutating func insert(_ key: UInt64, order: Int, probability: Float, backoff: Float) -> Bool {
-        if (used[order - 1] + 1) * 4 > capacities[order - 1] * 3 { grow(order: order) }
-        let (index, found) = position(of: key, order: order)
-        if found { return false }
-        slots[index] = NGramSlot(key: key | 1, probability: probability, backoff: backoff)
+    mutating func insert(_ key: UInt64, order: Int, probability: Float, backoff: Float) throws -> Bool {
+        if (used[order - 1] + 1) * 4 > capacities[order - 1] * 3 { try grow(order: order) }
+        let slots = storage.base + offsets[order - 1], capacity = capacities[order - 1]
+        let stored = key | 1
+        var index = Int(truncatingIfNeeded: stored.multipliedFullWidth(by: UInt64(capacity)).high)
+        while slots[index].key != 0 {
+            if slots[index].key == stored { return false }
+            index += 1
+            if index == capacity { index = 0 }
+        }
+        slots[index] = NGramSlot(key: stored, probability: probability, backoff: backoff)
         used[order - 1] += 1
         return true
     }
 
-    /// Doubles the table of `order`, moving the others as they are.
-    private mutating func grow(order: Int) {
+    /// Moves the tables to new storage where the table of `order` has twice the room.
+    private mutating func grow(order: Int) throws {
         let old = self
         capacities[order - 1] = Self.capacity(for: used[order - 1] * 2)
         offsets = capacities.reduce(into: [0]) { $0.append($0[$0.count - 1] + $1) }
-        slots = Array(repeating: .empty, count: offsets[capacities.count])
+        storage = try NGramSlotStorage(count: offsets[capacities.count])
+        used[order - 1] = 0
         for index in capacities.indices where index != order - 1 {
-            let count = old.capacities[index]
-            slots[offsets[index]..<offsets[index] + count] = old.slots[old.offsets[index]..<old.offsets[index] + count]
+            (storage.base + offsets[index]).update(from: old.storage.base + old.offsets[index], count: capacities[index])
         }
-        let start = old.offsets[order - 1]
-        for slot in old.slots[start..<start + old.capacities[order - 1]] where slot.key != 0 {
-            slots[position(of: slot.key, order: order).index] = slot
+        let start = old.storage.base + old.offsets[order - 1]
+        for index in 0..<old.capacities[order - 1] where start[index].key != 0 {
+            try insert(start[index].key, order: order, probability: start[index].probability, backoff: start[index].backoff)
         }
     }
 }

@@ -52,7 +52,7 @@ public struct NGramModel: Sendable {
     let unigramIdentifiers: [Int32]
     /// The tables of all orders end to end; order n starts at `offsets[n − 1]` and has
     /// `capacities[n − 1]` slots.
-    let slots: [NGramSlot]
+    let storage: NGramSlotStorage
     let offsets: SIMD8<Int>
     let capacities: SIMD8<Int>
     let unknownHash: UInt64
@@ -100,26 +100,24 @@ public struct NGramModel: Sendable {
         counts = builder.counts
         wordHashes = builder.wordHashes
         unigramIdentifiers = builder.unigramIdentifiers()
-        let slots = builder.tables.slots
+        let storage = builder.tables.storage
+        let base = UnsafePointer(storage.base)
         let offsets = NGramTables.vector(builder.tables.offsets), capacities = NGramTables.vector(builder.tables.capacities)
         let unknownHash = NGramHash.word(NGramModel.unknownWord)
         var unknownBits = NGramModel.missingUnknownLogProbability.bitPattern
         var unknownBack = NGramSlot.noExtension
         var begin = State()
-        slots.withUnsafeBufferPointer { table in
-            guard let base = table.baseAddress else { return }
-            if let slot = NGramTables.find(unknownHash, in: base, capacity: capacities[0]) {
-                unknownBits = slot.pointee.probability.bitPattern
-                unknownBack = slot.pointee.backoff
-            }
-            let beginHash = NGramHash.word(NGramModel.beginOfSentence)
-            if builder.order > 1, let slot = NGramTables.find(beginHash, in: base, capacity: capacities[0]) {
-                begin.words[0] = beginHash
-                begin.backoffs[0] = slot.pointee.backoff
-                begin.length = 1
-            }
+        if let slot = NGramTables.find(unknownHash, in: base, capacity: capacities[0]) {
+            unknownBits = slot.pointee.probability.bitPattern
+            unknownBack = slot.pointee.backoff
         }
-        (self.slots, self.offsets, self.capacities) = (slots, offsets, capacities)
+        let beginHash = NGramHash.word(NGramModel.beginOfSentence)
+        if builder.order > 1, let slot = NGramTables.find(beginHash, in: base, capacity: capacities[0]) {
+            begin.words[0] = beginHash
+            begin.backoffs[0] = slot.pointee.backoff
+            begin.length = 1
+        }
+        (self.storage, self.offsets, self.capacities) = (storage, offsets, capacities)
         self.listing = listing
         self.unknownHash = unknownHash
         endHash = NGramHash.word(NGramModel.endOfSentence)
@@ -130,12 +128,8 @@ public struct NGramModel: Sendable {
 
     /// The unigram slot index of `word`, if it is in the vocabulary.
     private func unigramSlot(_ word: String) -> Int? {
-        let hash = NGramHash.word(word)
-        return slots.withUnsafeBufferPointer { table in
-            table.baseAddress.flatMap { base in
-                NGramTables.find(hash, in: base, capacity: capacities[0]).map { $0 - base }
-            }
-        }
+        let base = UnsafePointer(storage.base)
+        return NGramTables.find(NGramHash.word(word), in: base, capacity: capacities[0]).map { $0 - base }
     }
 
     /// The identifier of `word`, or 0 (`<unk>`) for a word outside the vocabulary.
@@ -157,12 +151,11 @@ public struct NGramModel: Sendable {
         var key = wordHashes[Int(last)]
         for word in gram.dropLast().reversed() { key = NGramHash.combine(key, wordHashes[Int(word)]) }
         let index = gram.count - 1
-        return slots.withUnsafeBufferPointer { table in
-            guard let base = table.baseAddress,
-                  let slot = NGramTables.find(key, in: base + offsets[index], capacity: capacities[index]) else { return nil }
-            return Entry(probability: NGramSlot.plain(NGramSlot.probability(bits: slot.pointee.probability.bitPattern)),
-                         backoff: NGramSlot.plain(slot.pointee.backoff))
+        guard let slot = NGramTables.find(key, in: storage.base + offsets[index], capacity: capacities[index]) else {
+            return nil
         }
+        return Entry(probability: NGramSlot.plain(NGramSlot.probability(bits: slot.pointee.probability.bitPattern)),
+                     backoff: NGramSlot.plain(slot.pointee.backoff))
     }
 
     /// The context KenLM carries from word to word (`lm/state.hh`): up to `order − 1` words, most
@@ -208,7 +201,7 @@ public struct NGramModel: Sendable {
 
     /// The unigram of the word keyed `wordHash`, with its bigram after `context` (the last word of
     /// the state it will be scored from, nil if the state is empty) looked up ahead when the
-    /// unigram is extended to the left; `slots` is the base of `self.slots`.
+    /// unigram is extended to the left; `slots` is `storage.base`.
     @inline(__always)
     func unigram(_ wordHash: UInt64, after context: UInt64?, slots: UnsafePointer<NGramSlot>) -> Unigram {
         guard let slot = NGramTables.find(wordHash, in: slots, capacity: capacities[0]) else {
@@ -232,7 +225,7 @@ public struct NGramModel: Sendable {
     }
 
     /// Scores `word` after `state` and writes the state after it to `next` (KenLM's `FullScore`);
-    /// `slots` is the base of `self.slots`.
+    /// `slots` is `storage.base`.
     @inline(__always)
     func advance(_ word: Unigram, from state: State, to next: inout State, slots: UnsafePointer<NGramSlot>) -> WordScore {
         let hash = word.hash
@@ -277,12 +270,8 @@ public struct NGramModel: Sendable {
     /// Scores the word with identifier `word` after `state` and returns the state after it.
     public func score(word: Int32, state: State, next: inout State) -> WordScore {
         let hash = word >= 0 && Int(word) < wordHashes.count ? wordHashes[Int(word)] : unknownHash
-        return slots.withUnsafeBufferPointer { table in
-            guard let base = table.baseAddress else {
-                return WordScore(logProbability: NGramModel.missingUnknownLogProbability, ngramLength: 1, isUnknown: true)
-            }
-            return advance(unigram(hash, after: nil, slots: base), from: state, to: &next, slots: base)
-        }
+        let base = UnsafePointer(storage.base)
+        return advance(unigram(hash, after: nil, slots: base), from: state, to: &next, slots: base)
     }
 
     /// Calls `body` with the score of each word of `sentence` (split on ASCII whitespace) and of
@@ -291,34 +280,32 @@ public struct NGramModel: Sendable {
     private func scoreWords(_ sentence: Substring, beginOfSentence: Bool, endOfSentence: Bool,
                             _ body: (WordScore) -> Void) -> Int {
         var text = sentence
+        let base = UnsafePointer(storage.base)
         return text.withUTF8 { utf8 in
-            slots.withUnsafeBufferPointer { table in
-                guard let base = table.baseAddress else { return 0 }
-                let bytes = UnsafeRawBufferPointer(utf8)
-                var state = beginOfSentence ? begin : State()
-                var next = State()
-                var offset = 0
-                var count = 0
-                // Each word is looked up, with its bigram after the word before, before the longer
-                // n-grams of the word before it are, so that their cache misses overlap.
-                var context: UInt64? = state.length > 0 ? state.words[0] : nil
-                var pending = NGramModel.nextWord(in: bytes, from: &offset).map {
+            let bytes = UnsafeRawBufferPointer(utf8)
+            var state = beginOfSentence ? begin : State()
+            var next = State()
+            var offset = 0
+            var count = 0
+            // Each word is looked up, with its bigram after the word before, before the longer
+            // n-grams of the word before it are, so that their cache misses overlap.
+            var context: UInt64? = state.length > 0 ? state.words[0] : nil
+            var pending = NGramModel.nextWord(in: bytes, from: &offset).map {
+                unigram(NGramHash.word($0), after: context, slots: base)
+            }
+            while let word = pending {
+                context = order > 1 && NGramSlot.hasExtension(word.backoff) ? word.hash : nil
+                pending = NGramModel.nextWord(in: bytes, from: &offset).map {
                     unigram(NGramHash.word($0), after: context, slots: base)
                 }
-                while let word = pending {
-                    context = order > 1 && NGramSlot.hasExtension(word.backoff) ? word.hash : nil
-                    pending = NGramModel.nextWord(in: bytes, from: &offset).map {
-                        unigram(NGramHash.word($0), after: context, slots: base)
-                    }
-                    body(advance(word, from: state, to: &next, slots: base))
-                    swap(&state, &next)
-                    count += 1
-                }
-                if endOfSentence {
-                    body(advance(unigram(endHash, after: context, slots: base), from: state, to: &next, slots: base))
-                }
-                return count
+                body(advance(word, from: state, to: &next, slots: base))
+                swap(&state, &next)
+                count += 1
             }
+            if endOfSentence {
+                body(advance(unigram(endHash, after: context, slots: base), from: state, to: &next, slots: base))
+            }
+            return count
         }
     }
 

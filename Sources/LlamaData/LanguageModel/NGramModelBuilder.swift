@@ -29,7 +29,7 @@ struct NGramModelBuilder {
         self.order = order
         self.path = path
         counts = Array(repeating: 0, count: order)
-        tables = NGramTables(expectedCounts: expectedCounts)
+        tables = try NGramTables(expectedCounts: expectedCounts)
     }
 
     private func fail(_ line: Int, _ reason: String) -> DataError {
@@ -61,7 +61,7 @@ struct NGramModelBuilder {
     /// Adds a unigram; a repeated word keeps its first entry, as KenLM does.
     mutating func addUnigram(_ word: String, hash: UInt64, probability: Float, backoff: Float, line: Int) throws {
         let stored = try storedProbability(probability, line: line)
-        guard tables.insert(hash, order: 1, probability: stored, backoff: Self.storedBackoff(backoff)) else {
+        guard try tables.insert(hash, order: 1, probability: stored, backoff: Self.storedBackoff(backoff)) else {
             if let known = wordHashes.firstIndex(of: hash), words[known] != word {
                 throw fail(line, "words \"\(words[known])\" and \"\(word)\" have the same 64-bit hash")
             }
@@ -95,7 +95,7 @@ struct NGramModelBuilder {
             throw missingWordOrContext(reversed, length: length, line: line, words: words)
         }
         let storedBack = length == order ? NGramSlot.noExtension : Self.storedBackoff(backoff)
-        guard tables.insert(suffixes[length - 1], order: length, probability: stored, backoff: storedBack) else {
+        guard try tables.insert(suffixes[length - 1], order: length, probability: stored, backoff: storedBack) else {
             return
         }
         counts[length - 1] += 1
@@ -117,7 +117,7 @@ struct NGramModelBuilder {
             var blankContext = reversed[1]
             for k in stride(from: 2, to: missing, by: 1) { blankContext = NGramHash.combine(blankContext, reversed[k]) }
             if let contextBackoff = activate(blankContext, order: missing - 1) { blank -= contextBackoff }
-            tables.insert(suffixes[missing - 1], order: missing, probability: blank, backoff: NGramSlot.noExtension)
+            try tables.insert(suffixes[missing - 1], order: missing, probability: blank, backoff: NGramSlot.noExtension)
         }
     }
 
