@@ -60,9 +60,9 @@ struct DataLMScoreCommand: ParsableCommand {
         var output = ""
         for line in try readLines(input) {
             let scores = languageModel.fullScores(line)
-            let total = scores.reduce(0.0) { $0 + Double($1.logProbability) }
+            let total = scores.reduce(Float(0)) { $0 + $1.logProbability }
             let unknown = scores.filter(\.isUnknown).count
-            output += "\(Float(total))\t\(Float(pow(10, -total / Double(scores.count))))\tOOV: \(unknown)\n"
+            output += "\(total)\t\(Float(pow(10, -Double(total) / Double(scores.count))))\tOOV: \(unknown)\n"
             if output.utf8.count > 1 << 16 { print(output, terminator: ""); output = "" }
         }
         print(output, terminator: "")
@@ -121,25 +121,34 @@ struct DataLMBenchCommand: ParsableCommand {
     @Argument(help: "Text file.") var input: String
 
     func run() throws {
+        let loadStart = DispatchTime.now().uptimeNanoseconds
         let languageModel = try ARPAFormat.read(path: model)
+        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
         let lines = try readLines(input)
-        let tokens = lines.reduce(0) { $0 + NGramModel.split($1).count + 1 } * repeats
+        let tokens = lines.reduce(0) { $0 + NGramModel.wordCount($1) + 1 } * repeats
         let start = DispatchTime.now().uptimeNanoseconds
         var total = 0.0
         for _ in 0..<repeats { for line in lines { total += languageModel.score(line) } }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        print(String(format: "swift: %d tokens in %.3f s = %.0f tokens/s (sum log10 p %.4f)", tokens, seconds,
-                     Double(tokens) / seconds, total / Double(repeats)))
+        print(String(format: "swift: %d tokens in %.3f s = %.0f tokens/s (sum log10 p %.4f); load %.2f s", tokens, seconds,
+                     Double(tokens) / seconds, total / Double(repeats), loadSeconds))
+        // The same lines as `readLines` (cut at LF, a CR before it removed) and words as KenLM
+        // splits them (bytes.split), so both sides score the same tokens.
         let script = """
             import kenlm, sys, time
-            m = kenlm.Model(sys.argv[1]); lines = open(sys.argv[2], encoding='utf-8').read().splitlines()
+            t = time.perf_counter(); m = kenlm.Model(sys.argv[1]); load = time.perf_counter() - t
+            lines = open(sys.argv[2], 'rb').read().split(b'\\n')
+            if lines and lines[-1] == b'': lines.pop()
+            lines = [l[:-1] if l.endswith(b'\\r') else l for l in lines]
             n = int(sys.argv[3]); t = time.perf_counter(); s = 0.0
             for _ in range(n):
                 for l in lines: s += m.score(l)
             d = time.perf_counter() - t
             tokens = sum(len(l.split()) + 1 for l in lines) * n
-            print("kenlm python: %d tokens in %.3f s = %.0f tokens/s (sum log10 p %.4f)" % (tokens, d, tokens / d, s / n))
+            print("kenlm python: %d tokens in %.3f s = %.0f tokens/s (sum log10 p %.4f); load %.2f s"
+                  % (tokens, d, tokens / d, s / n, load))
             """
+        fflush(stdout)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script, model, input, String(repeats)]

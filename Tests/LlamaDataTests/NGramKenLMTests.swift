@@ -3,10 +3,12 @@ import LlamaData
 import XCTest
 
 /// Scores against the python `kenlm` package (skipped when it is not installed): test.arpa,
-/// toy0.arpa and a model we estimate, on sentences with OOV words, to 1e-4 relative.
+/// toy0.arpa and a model we estimate, on sentences with OOV words and Unicode spaces (which
+/// KenLM does not split on), to 1e-4 relative.
 final class NGramKenLMTests: XCTestCase {
     private let sentences = ["looking on a little more", "a b a", "zebra looking on", "a zebra b </s> quux",
-                             "", "the cat sat on the mat", "<unk> however <unk>", "b b b b b b b a a a"]
+                             "", "the cat sat on the mat", "<unk> however <unk>", "b b b b b b b a a a",
+                             "looking\u{0B}on\u{A0}a \u{301}little\u{2003}more\u{0C}a\u{1C}b\u{85}a"]
 
     private func kenlmScores(model path: String) throws -> [Double] {
         let script = """

@@ -155,3 +155,10 @@ public struct KneserNeyEstimator {
         return try NGramModel(order: order, ngrams: ngrams, path: path)
     }
 }
+
+/// Packs the word identifiers of an n-gram into one 128-bit key, the last word in the lowest
+/// bits, so that extending an n-gram to the left ORs in one more field (the estimator's counts).
+enum NGramKey {
+    /// Bits per word identifier for a model of `order` (25 for a 5-gram model).
+    static func bitsPerWord(order: Int) -> Int { min(32, 128 / max(order, 1)) }
+}

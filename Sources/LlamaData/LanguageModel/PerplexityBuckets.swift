@@ -16,7 +16,8 @@ public enum DocumentPerplexity {
     /// over `len(line.split()) + 1` tokens.
     public static func paragraphScores(_ text: String, model: NGramModel) -> [Score] {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            Score(logProbability: model.score(line), tokenCount: NGramModel.split(line).count + 1)
+            let (logProbability, words) = model.scoreAndWordCount(line)
+            return Score(logProbability: logProbability, tokenCount: words + 1)
         }
     }
 
