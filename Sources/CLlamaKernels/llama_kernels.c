@@ -316,3 +316,22 @@ void llama_matvec_f32(const float *w, const float *x, float *y, size_t first, si
         y[row] = accumulate ? y[row] + sum : sum;
     }
 }
+
+float llama_stream_sum(const float *p, size_t count) {
+    const size_t quarter = count / 4 / 8 * 8;
+    float total = 0;
+#if defined(LLAMA_AVX2)
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    for (size_t i = 0; i < quarter; i += 8) {
+        s0 = _mm256_add_ps(s0, _mm256_loadu_ps(p + i));
+        s1 = _mm256_add_ps(s1, _mm256_loadu_ps(p + quarter + i));
+        s2 = _mm256_add_ps(s2, _mm256_loadu_ps(p + 2 * quarter + i));
+        s3 = _mm256_add_ps(s3, _mm256_loadu_ps(p + 3 * quarter + i));
+    }
+    total = horizontal_sum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+#else
+    for (size_t i = 0; i < 4 * quarter; i++) total += p[i];
+#endif
+    for (size_t i = 4 * quarter; i < count; i++) total += p[i];
+    return total;
+}

@@ -12,14 +12,28 @@ struct OpenedModel {
     /// The mapped files behind the weights.
     let owner: Any
 
-    /// Opens `path`: a `.gguf` file or a Hugging Face checkpoint folder.
+    /// Opens `path`: a `.gguf` file or a Hugging Face checkpoint folder. The weights are
+    /// mapped from the file; when they take at most a quarter of the physical memory they are
+    /// then copied into memory of their own on 2 MiB pages and the mapping is dropped
+    /// (llama.cpp's `--no-mmap`): decode streams every weight once per token, and on the 2-core
+    /// test machine it runs 1.3–1.6× faster from huge pages than from the file's 4 KiB pages.
+    /// `LLAMA_MMAP=1` keeps the mapping, `LLAMA_MMAP=0` always copies. A large checkpoint (a 7B
+    /// F16 one on 24 GiB) stays mapped, so it is never held twice.
     static func open(_ path: String) throws -> OpenedModel {
+        let opened: OpenedModel
         if path.hasSuffix(".gguf") {
             let loaded = try GGUFModel.load(path: path)
-            return OpenedModel(configuration: loaded.configuration, weights: loaded.weights, vocabulary: loaded.vocabulary, owner: loaded.file)
+            opened = OpenedModel(configuration: loaded.configuration, weights: loaded.weights, vocabulary: loaded.vocabulary,
+                                 owner: loaded.file)
+        } else {
+            let loaded = try Checkpoint.load(directory: path)
+            opened = OpenedModel(configuration: loaded.configuration, weights: loaded.weights, vocabulary: nil, owner: loaded.files)
         }
-        let loaded = try Checkpoint.load(directory: path)
-        return OpenedModel(configuration: loaded.configuration, weights: loaded.weights, vocabulary: nil, owner: loaded.files)
+        let bytes = opened.weights.namedParameters.reduce(0) { $0 + $1.tensor.byteCount }
+        let setting = ProcessInfo.processInfo.environment["LLAMA_MMAP"]
+        guard setting == "0" || (setting != "1" && bytes <= Int(ProcessInfo.processInfo.physicalMemory / 4)) else { return opened }
+        return OpenedModel(configuration: opened.configuration, weights: opened.weights.residentCopy(),
+                           vocabulary: opened.vocabulary, owner: ())
     }
 }
 

@@ -1,3 +1,4 @@
+import CLlamaKernels
 import Dispatch
 
 /// Measurements of what this machine can do at best, the yardsticks for model speed.
@@ -21,11 +22,12 @@ public enum MachineLimits {
     }
 
     /// Best-of-`repeats` read bandwidth in GB/s: all threads summing a buffer far larger
-    /// than the caches (what a decode step does with the weights).
+    /// than the caches (what a decode step does with the weights), each thread reading its part
+    /// as four sequential streams (`llama_stream_sum`), from 2 MiB pages as weights are held.
     public static func readBandwidthGigabytes(bytes: Int = 1 << 30, repeats: Int = 5) -> Double {
         let count = bytes / 4
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        defer { buffer.deallocate() }
+        let storage = Tensor(zeros: [count])
+        let buffer = storage.floats
         Parallel.forRanges(count, grain: 1024) { first, last in
             for i in first..<last { buffer[i] = Float(i & 7) }
         }
@@ -37,17 +39,7 @@ public enum MachineLimits {
             Parallel.forEach(Parallel.threadCount) { worker in
                 let per = count / Parallel.threadCount
                 let first = worker * per, last = worker == Parallel.threadCount - 1 ? count : first + per
-                var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
-                let raw = UnsafeRawPointer(buffer)
-                var i = first
-                while i + 32 <= last {
-                    s0 += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                    s1 += raw.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
-                    s2 += raw.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD8<Float>.self)
-                    s3 += raw.loadUnaligned(fromByteOffset: (i + 24) * 4, as: SIMD8<Float>.self)
-                    i += 32
-                }
-                partials[worker] = (s0 + s1 + s2 + s3).sum()
+                partials[worker] = llama_stream_sum(buffer + first, last - first)
             }
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             for i in 0..<Parallel.threadCount { sink += partials[i] }

@@ -138,6 +138,13 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// A float32 copy of this tensor (the same object when it already is float32 and owned).
+    /// A copy in memory of its own (2 MiB pages for large tensors), same type and shape.
+    public func residentCopy() -> Tensor {
+        let copy = Tensor(zeros: shape, dtype: dtype)
+        copy.rawPointer.copyMemory(from: rawPointer, byteCount: byteCount)
+        return copy
+    }
+
     public func float32Copy() -> Tensor {
         let copy = Tensor(zeros: shape, dtype: .f32)
         convertToFloat(rawPointer, dtype: dtype, count: count, into: copy.floats)

@@ -147,15 +147,24 @@ public final class LlamaWeights: @unchecked Sendable {
     }
 
     /// A float32 copy of every parameter (for training from a 16-bit checkpoint).
-    public func float32Copy() -> LlamaWeights {
+    public func float32Copy() -> LlamaWeights { mapTensors { $0.float32Copy() } }
+
+    /// A copy of every parameter in memory of its own, types kept: weights read from 2 MiB
+    /// pages instead of a file mapping's 4 KiB ones (decode is bandwidth-bound; see
+    /// `OpenedModel`).
+    public func residentCopy() -> LlamaWeights { mapTensors { $0.residentCopy() } }
+
+    /// The weights with every tensor replaced by `transform(tensor)`; a tensor used twice (tied
+    /// embeddings) is transformed once.
+    func mapTensors(_ transform: (Tensor) -> Tensor) -> LlamaWeights {
         var copies: [ObjectIdentifier: Tensor] = [:]
         func copy(_ tensor: Tensor) -> Tensor {
             if let existing = copies[ObjectIdentifier(tensor)] { return existing }
-            let result = tensor.float32Copy()
+            let result = transform(tensor)
             copies[ObjectIdentifier(tensor)] = result
             return result
         }
-        return LlamaWeights(
+        let result = LlamaWeights(
             configuration: configuration, tokenEmbedding: copy(tokenEmbedding),
             layers: layers.map { layer in
                 LayerWeights(attentionNorm: copy(layer.attentionNorm), queryProjection: copy(layer.queryProjection),
@@ -165,5 +174,7 @@ public final class LlamaWeights: @unchecked Sendable {
                              downProjection: copy(layer.downProjection))
             },
             finalNorm: copy(finalNorm), outputProjection: copy(outputProjection))
+        result.queryKeyLayout = queryKeyLayout
+        return result
     }
 }

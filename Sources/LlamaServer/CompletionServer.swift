@@ -179,7 +179,7 @@ public final class CompletionServer: @unchecked Sendable {
 
     func errorResponse(_ error: ServerRequestError) -> Response {
         let type = error.status == 400 ? "invalid_request_error" : error.status == 503 ? "server_busy" : "server_error"
-        let body: [String: Any] = ["error": ["message": error.message, "type": type, "param": error.parameter ?? NSNull(), "code": NSNull()]]
+        let body: [String: Any] = ["error": ["message": error.message, "type": type, "param": error.parameter.map { $0 as Any } ?? NSNull(), "code": NSNull()]]
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
         return Response(status: HTTPResponse.Status(code: error.status), headers: [.contentType: "application/json"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))

@@ -98,7 +98,7 @@ final class VectorMathTests: XCTestCase {
                 Linear.useBLASForMatrixVector = useBLAS
                 Linear.useCMatrixVector = cKernel
                 Linear.matrixVectorKernel = kernel
-                defer { Linear.useBLASForMatrixVector = false; Linear.useCMatrixVector = true; Linear.matrixVectorKernel = .prefetch }
+                defer { Linear.useBLASForMatrixVector = false; Linear.useCMatrixVector = true; Linear.matrixVectorKernel = .quarters }
                 var output = [Float](repeating: 1, count: count * outFeatures)
                 Linear.forward(output: &output, input: input, weight: weight, rows: count, accumulate: true)
                 for t in 0..<count {

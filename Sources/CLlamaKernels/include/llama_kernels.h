@@ -55,6 +55,10 @@ void llama_matvec_f32(const float *w, const float *x, float *y, size_t first, si
 /// sequential stream); rows whose width is not a multiple of 32 go to llama_matvec_f32.
 /// y[first..<last] = W[first..<last] · x (or += when accumulate), four rows at a time taken
 /// from the four quarters of the range (four streams far apart); the rest by llama_matvec_f32.
+/// The sum of p[0..<count], read as four sequential streams (the four quarters) at once: the
+/// read-bandwidth probe of `llama bench`.
+float llama_stream_sum(const float *p, size_t count);
+
 void llama_matvec_f32_quarters(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols,
                                int accumulate);
 void llama_matvec_f32_sequential(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols,
