@@ -240,38 +240,52 @@ void llama_matvec_f32_sequential(const float *w, const float *x, float *y, size_
     llama_matvec_f32(w, x, y, row, last, cols, accumulate);
 }
 
+#if defined(LLAMA_AVX2)
+/// sums[r] = w_r · x for four rows of `cols` floats (any tail included), prefetching
+/// `prefetchBytes` bytes from `prefetch` (four cache lines per 16 columns) on the way.
+static inline void dot_four_rows(const float *w0, const float *w1, const float *w2, const float *w3, const float *x,
+                                 size_t cols, const char *prefetch, size_t prefetchBytes, float sums[4]) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps(), b2 = _mm256_setzero_ps(), b3 = _mm256_setzero_ps();
+    size_t i = 0, prefetched = 0;
+    for (; i + 16 <= cols; i += 16) {
+        for (int p = 0; p < 4 && prefetched < prefetchBytes; p++, prefetched += 64) _mm_prefetch(prefetch + prefetched, _MM_HINT_T0);
+        const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i), x0, a0);
+        b0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i + 8), x1, b0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i), x0, a1);
+        b1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i + 8), x1, b1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + i), x0, a2);
+        b2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + i + 8), x1, b2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + i), x0, a3);
+        b3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + i + 8), x1, b3);
+    }
+    sums[0] = horizontal_sum(_mm256_add_ps(a0, b0));
+    sums[1] = horizontal_sum(_mm256_add_ps(a1, b1));
+    sums[2] = horizontal_sum(_mm256_add_ps(a2, b2));
+    sums[3] = horizontal_sum(_mm256_add_ps(a3, b3));
+    for (; i < cols; i++) {
+        sums[0] += w0[i] * x[i]; sums[1] += w1[i] * x[i]; sums[2] += w2[i] * x[i]; sums[3] += w3[i] * x[i];
+    }
+}
+#endif
+
 void llama_matvec_f32_quarters(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols,
                                int accumulate) {
     size_t done = first;
 #if defined(LLAMA_AVX2)
     const size_t quarter = (last - first) / 4;
-    if (cols % 16 == 0 && quarter > 0) {
+    if (quarter > 0) {
         // Four rows at a time, one from each quarter of the range: four sequential streams
         // far apart, which keep more DRAM banks busy than four neighbouring rows do.
         for (size_t j = 0; j < quarter; j++) {
             const size_t r0 = first + j, r1 = r0 + quarter, r2 = r1 + quarter, r3 = r2 + quarter;
-            const float *w0 = w + r0 * cols, *w1 = w + r1 * cols, *w2 = w + r2 * cols, *w3 = w + r3 * cols;
-            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-            __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps(), b2 = _mm256_setzero_ps(), b3 = _mm256_setzero_ps();
-            for (size_t i = 0; i < cols; i += 16) {
-                const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i), x0, a0);
-                b0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i + 8), x1, b0);
-                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i), x0, a1);
-                b1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i + 8), x1, b1);
-                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + i), x0, a2);
-                b2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + i + 8), x1, b2);
-                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + i), x0, a3);
-                b3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + i + 8), x1, b3);
-            }
-            const float sums[4] = {horizontal_sum(_mm256_add_ps(a0, b0)), horizontal_sum(_mm256_add_ps(a1, b1)),
-                                   horizontal_sum(_mm256_add_ps(a2, b2)), horizontal_sum(_mm256_add_ps(a3, b3))};
+            float sums[4];
+            dot_four_rows(w + r0 * cols, w + r1 * cols, w + r2 * cols, w + r3 * cols, x, cols, NULL, 0, sums);
             const size_t rows[4] = {r0, r1, r2, r3};
             for (int r = 0; r < 4; r++) y[rows[r]] = accumulate ? y[rows[r]] + sums[r] : sums[r];
         }
         done = first + 4 * quarter;
-    } else {
-        done = first;
     }
 #endif
     llama_matvec_f32(w, x, y, done, last, cols, accumulate);
@@ -284,28 +298,10 @@ void llama_matvec_f32(const float *w, const float *x, float *y, size_t first, si
         const float *w0 = w + row * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
         const char *next = (const char *)(w0 + 4 * cols);
         const size_t nextBytes = (row + 8 <= last ? 4 : 0) * cols * sizeof(float);
-        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-        __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps(), b2 = _mm256_setzero_ps(), b3 = _mm256_setzero_ps();
-        size_t i = 0, prefetched = 0;
-        for (; i + 16 <= cols; i += 16) {
-            // Four cache lines of the next four rows per 16 columns: the whole next block
-            // (4 rows) is requested by the time this one is done.
-            for (int p = 0; p < 4 && prefetched < nextBytes; p++, prefetched += 64) _mm_prefetch(next + prefetched, _MM_HINT_T0);
-            const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
-            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i), x0, a0);
-            b0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i + 8), x1, b0);
-            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i), x0, a1);
-            b1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i + 8), x1, b1);
-            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + i), x0, a2);
-            b2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + i + 8), x1, b2);
-            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + i), x0, a3);
-            b3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + i + 8), x1, b3);
-        }
-        float sums[4] = {horizontal_sum(_mm256_add_ps(a0, b0)), horizontal_sum(_mm256_add_ps(a1, b1)),
-                         horizontal_sum(_mm256_add_ps(a2, b2)), horizontal_sum(_mm256_add_ps(a3, b3))};
-        for (; i < cols; i++) {
-            sums[0] += w0[i] * x[i]; sums[1] += w1[i] * x[i]; sums[2] += w2[i] * x[i]; sums[3] += w3[i] * x[i];
-        }
+        // The next four rows are requested while these four are read (3 KB rows are too short
+        // for the hardware prefetcher to ramp up on).
+        float sums[4];
+        dot_four_rows(w0, w1, w2, w3, x, cols, next, nextBytes, sums);
         for (int r = 0; r < 4; r++) y[row + r] = accumulate ? y[row + r] + sums[r] : sums[r];
     }
 #endif
