@@ -45,7 +45,7 @@ let package = Package(
                 dependencies: ["LlamaCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 resources: [.copy("Resources/Charsmaps"), .copy("Resources/unicode_scripts.txt")],
                 swiftSettings: swiftSettings),
-        .target(name: "LlamaModel", dependencies: ["LlamaCore", "CBLAS"], swiftSettings: swiftSettings),
+        .target(name: "LlamaModel", dependencies: ["LlamaCore", "CBLAS", "CLlamaKernels"], swiftSettings: swiftSettings),
         .target(name: "LlamaGeneration", dependencies: ["LlamaModel", "LlamaTokenizer"], swiftSettings: swiftSettings),
         .target(name: "LlamaEvaluation", dependencies: ["LlamaModel", "LlamaGeneration", "LlamaTokenizer"],
                 swiftSettings: swiftSettings),

@@ -151,13 +151,20 @@ void llama_dot4_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *x, size_t row_s
 void llama_dot4_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *x, size_t row_stride,
                           const llama_block_q8_0 *y, float *out) {
 #if defined(LLAMA_AVX2)
+    // The nibbles 0..15 are maddubs's unsigned operand as they are, with no sign fix-up:
+    // Σ (n − 8)·y = Σ n·y − 8·Σ y, and 8·Σ y is shared by the four rows.
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    const __m256i ones = _mm256_set1_epi16(1), mask = _mm256_set1_epi8(0x0F);
     for (size_t i = 0; i < blocks; i++) {
         const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        const __m256i eight_sums = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), qy), ones), 3);
         const float dy = half_to_float(y[i].d);
         for (int r = 0; r < 4; r++) {
             const llama_block_q4_0 *block = x + r * row_stride + i;
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(block->d) * dy), dot_bytes(unpack_q4_0(block->qs), qy), acc[r]);
+            const __m256i bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)block->qs));
+            const __m256i nibbles = _mm256_and_si256(_mm256_blend_epi32(bytes, _mm256_srli_epi16(bytes, 4), 0xF0), mask);
+            const __m256i sums = _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(nibbles, qy), ones), eight_sums);
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(block->d) * dy), _mm256_cvtepi32_ps(sums), acc[r]);
         }
     }
     for (int r = 0; r < 4; r++) out[r] = horizontal_sum(acc[r]);
@@ -169,15 +176,48 @@ void llama_dot4_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *x, size_t row_s
 void llama_quantize_row_q8_0(const float *x, llama_block_q8_0 *y, size_t count) {
     const size_t blocks = count / LLAMA_QK;
     for (size_t i = 0; i < blocks; i++) {
+        const float *block = x + i * LLAMA_QK;
+#if defined(LLAMA_AVX2)
+        const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+        __m256 v[4], amax = _mm256_setzero_ps();
+        for (int j = 0; j < 4; j++) {
+            v[j] = _mm256_loadu_ps(block + 8 * j);
+            amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_bit, v[j]));
+        }
+        __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+        m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+        m = _mm_max_ss(m, _mm_movehdup_ps(m));
+        const float d = _mm_cvtss_f32(m) / 127.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        y[i].d = float_to_half(d);
+        // roundf (halves away from zero) exactly: truncate, then step one away from zero
+        // where the dropped fraction is at least one half.
+        const __m256 scale = _mm256_set1_ps(id), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+        __m256i q[4];
+        for (int j = 0; j < 4; j++) {
+            const __m256 scaled = _mm256_mul_ps(v[j], scale);
+            const __m256 truncated = _mm256_round_ps(scaled, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+            const __m256 fraction = _mm256_andnot_ps(sign_bit, _mm256_sub_ps(scaled, truncated));
+            const __m256 step = _mm256_and_ps(_mm256_cmp_ps(fraction, half, _CMP_GE_OQ),
+                                              _mm256_or_ps(one, _mm256_and_ps(sign_bit, scaled)));
+            q[j] = _mm256_cvttps_epi32(_mm256_add_ps(truncated, step));
+        }
+        const __m256i words = _mm256_packs_epi32(q[0], q[1]), words2 = _mm256_packs_epi32(q[2], q[3]);
+        const __m256i bytes = _mm256_packs_epi16(words, words2);
+        // The packs interleave 128-bit lanes: put the eight 4-byte groups back in order.
+        const __m256i ordered = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)y[i].qs, ordered);
+#else
         float amax = 0.0f;
         for (int j = 0; j < LLAMA_QK; j++) {
-            const float v = fabsf(x[i * LLAMA_QK + j]);
+            const float v = fabsf(block[j]);
             if (v > amax) amax = v;
         }
         const float d = amax / 127.0f;
         const float id = d != 0.0f ? 1.0f / d : 0.0f;
         y[i].d = float_to_half(d);
-        for (int j = 0; j < LLAMA_QK; j++) y[i].qs[j] = (int8_t)roundf(x[i * LLAMA_QK + j] * id);
+        for (int j = 0; j < LLAMA_QK; j++) y[i].qs[j] = (int8_t)roundf(block[j] * id);
+#endif
     }
 }
 
@@ -202,17 +242,36 @@ void llama_quantize_row_q4_0(const float *x, llama_block_q4_0 *y, size_t count) 
 void llama_dequantize_row_q8_0(const llama_block_q8_0 *x, float *y, size_t count) {
     for (size_t i = 0; i < count / LLAMA_QK; i++) {
         const float d = half_to_float(x[i].d);
+#if defined(LLAMA_AVX2)
+        const __m256 scale = _mm256_set1_ps(d);
+        for (int j = 0; j < LLAMA_QK; j += 8) {
+            const __m256i bytes = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(x[i].qs + j)));
+            _mm256_storeu_ps(y + i * LLAMA_QK + j, _mm256_mul_ps(scale, _mm256_cvtepi32_ps(bytes)));
+        }
+#else
         for (int j = 0; j < LLAMA_QK; j++) y[i * LLAMA_QK + j] = d * (float)x[i].qs[j];
+#endif
     }
 }
 
 void llama_dequantize_row_q4_0(const llama_block_q4_0 *x, float *y, size_t count) {
     for (size_t i = 0; i < count / LLAMA_QK; i++) {
         const float d = half_to_float(x[i].d);
+#if defined(LLAMA_AVX2)
+        const __m256 scale = _mm256_set1_ps(d);
+        const __m256i values = unpack_q4_0(x[i].qs);
+        const __m128i low = _mm256_castsi256_si128(values), high = _mm256_extracti128_si256(values, 1);
+        float *out = y + i * LLAMA_QK;
+        _mm256_storeu_ps(out, _mm256_mul_ps(scale, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(low))));
+        _mm256_storeu_ps(out + 8, _mm256_mul_ps(scale, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(low, 8)))));
+        _mm256_storeu_ps(out + 16, _mm256_mul_ps(scale, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(high))));
+        _mm256_storeu_ps(out + 24, _mm256_mul_ps(scale, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(high, 8)))));
+#else
         for (int j = 0; j < LLAMA_QK / 2; j++) {
             y[i * LLAMA_QK + j] = d * (float)((int)(x[i].qs[j] & 0x0F) - 8);
             y[i * LLAMA_QK + j + LLAMA_QK / 2] = d * (float)((int)(x[i].qs[j] >> 4) - 8);
         }
+#endif
     }
 }
 

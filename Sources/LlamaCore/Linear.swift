@@ -39,22 +39,27 @@ public enum Linear {
                 halfMatrixVector(output: output, input: input, weight: source, isHalf: isHalf,
                                  outFeatures: outFeatures, inFeatures: inFeatures, accumulate: accumulate)
             } else {
-                let blockRows = min(conversionBlockRows, outFeatures)
-                let block = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * inFeatures)
-                defer { block.deallocate() }
-                var start = 0
-                while start < outFeatures {
-                    let count = min(blockRows, outFeatures - start)
-                    let converted = source + start * inFeatures
-                    Parallel.forRanges(count, minimumPerThread: 16) { first, last in
-                        let offset = first * inFeatures, length = (last - first) * inFeatures
-                        if isHalf { convertHalfToFloat(converted + offset, block + offset, length) }
-                        else { convertBFloat16ToFloat(converted + offset, block + offset, length) }
-                    }
-                    BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: count, k: inFeatures,
-                              a: input, lda: inFeatures, b: block, ldb: inFeatures, beta: beta,
-                              c: output + start, ldc: outFeatures)
-                    start += count
+                convertedProduct(output: output, input: input, rows: rows, outFeatures: outFeatures,
+                                 inFeatures: inFeatures, beta: beta) { first, count, block in
+                    let converted = source + first * inFeatures
+                    if isHalf { convertHalfToFloat(converted, block, count * inFeatures) }
+                    else { convertBFloat16ToFloat(converted, block, count * inFeatures) }
+                }
+            }
+        case .q8_0 where rows > quantizedIntegerRows && quantizedProduct == .unpacked,
+             .q4_0 where rows > quantizedIntegerRows && quantizedProduct == .unpacked:
+            let blocks = inFeatures / 32
+            if weight.dtype == .q8_0 {
+                let q8 = UnsafePointer(weight.rawPointer.assumingMemoryBound(to: llama_block_q8_0.self))
+                convertedProduct(output: output, input: input, rows: rows, outFeatures: outFeatures,
+                                 inFeatures: inFeatures, beta: beta) { first, count, block in
+                    llama_dequantize_row_q8_0(q8 + first * blocks, block, count * inFeatures)
+                }
+            } else {
+                let q4 = UnsafePointer(weight.rawPointer.assumingMemoryBound(to: llama_block_q4_0.self))
+                convertedProduct(output: output, input: input, rows: rows, outFeatures: outFeatures,
+                                 inFeatures: inFeatures, beta: beta) { first, count, block in
+                    llama_dequantize_row_q4_0(q4 + first * blocks, block, count * inFeatures)
                 }
             }
         case .q8_0, .q4_0:
@@ -63,6 +68,46 @@ public enum Linear {
                              activations: space.reserve(bytes: rows * inFeatures / 32 * 34))
         default:
             preconditionFailure("linear weights must be F32, F16, BF16, Q8_0 or Q4_0; loaders reject \(weight.dtype.rawValue)")
+        }
+    }
+
+    /// How Q8_0 / Q4_0 weights multiply many input rows (prefill).
+    public enum QuantizedProduct: String, Sendable {
+        /// Integer dot products on the blocks in register tiles (`llama_gemm_*`).
+        case integer
+        /// Weight rows unpacked to float block by block, then sgemm.
+        case unpacked
+    }
+
+    /// The prefill path for quantized weights (`LLAMA_QUANTIZED_GEMM=integer|unpacked`).
+    nonisolated(unsafe) public static var quantizedProduct =
+        QuantizedProduct(rawValue: ProcessInfo.processInfo.environment["LLAMA_QUANTIZED_GEMM"] ?? "") ?? .integer
+
+    /// Up to this many input rows (decode steps, batched decoding of a few sequences) Q8_0 and
+    /// Q4_0 products always stay in integer dot products on the packed blocks, which read the
+    /// weights once at a quarter of the F32 bytes; above it `quantizedProduct` decides.
+    nonisolated(unsafe) public static var quantizedIntegerRows =
+        Int(ProcessInfo.processInfo.environment["LLAMA_QUANTIZED_INTEGER_ROWS"] ?? "") ?? 8
+
+    /// output[T, out] (= or +=) input[T, in] · Wᵀ for a W stored in another format: blocks of
+    /// `conversionBlockRows` weight rows are converted to float32 by `convert(first, count,
+    /// block)` on both cores, then multiplied by sgemm while the block is still in cache.
+    static func convertedProduct(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, rows: Int,
+                                 outFeatures: Int, inFeatures: Int, beta: Float,
+                                 convert: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let blockRows = min(conversionBlockRows, outFeatures)
+        let block = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * inFeatures)
+        defer { block.deallocate() }
+        var start = 0
+        while start < outFeatures {
+            let count = min(blockRows, outFeatures - start)
+            Parallel.forRanges(count, minimumPerThread: 16) { first, last in
+                convert(start + first, last - first, block + first * inFeatures)
+            }
+            BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: count, k: inFeatures,
+                      a: input, lda: inFeatures, b: block, ldb: inFeatures, beta: beta,
+                      c: output + start, ldc: outFeatures)
+            start += count
         }
     }
 
@@ -206,8 +251,9 @@ public enum Linear {
     }
 
     /// y = x · Wᵀ for Q8_0 or Q4_0 W: each input row is quantized to Q8_0 (as llama.cpp
-    /// does), then integer dot products (AVX2 maddubs) four weight rows at a time; for
-    /// several input rows each group of four weight rows stays in cache across all of them.
+    /// does), then integer dot products (AVX2 maddubs): for one row four weight rows at a
+    /// time, for several rows against groups of eight weight rows repacked so that one
+    /// register's lanes hold the eight rows' products (`llama_gemm_*`).
     private static func quantizedForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                                          weight: Tensor, rows: Int, accumulate: Bool,
                                          activations: UnsafeMutableRawPointer) {
@@ -227,29 +273,10 @@ public enum Linear {
                                   isQ8: isQ8, outFeatures: outFeatures, blocks: blocks, accumulate: accumulate)
             return
         }
-        Parallel.forRanges(outFeatures, grain: 4, minimumPerThread: 16) { first, last in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 4) { buffer in
-                guard let sums = buffer.baseAddress else { return }
-                var row = first
-                while row < last {
-                    let group = min(4, last - row)
-                    for t in 0..<rows {
-                        let x = UnsafePointer(quantizedInput + t * blocks)
-                        if group == 4 {
-                            if isQ8 { llama_dot4_q8_0_q8_0(blocks, q8 + row * blocks, blocks, x, sums) }
-                            else { llama_dot4_q4_0_q8_0(blocks, q4 + row * blocks, blocks, x, sums) }
-                        } else {
-                            for lane in 0..<group {
-                                sums[lane] = isQ8 ? llama_dot_q8_0_q8_0(blocks, q8 + (row + lane) * blocks, x)
-                                    : llama_dot_q4_0_q8_0(blocks, q4 + (row + lane) * blocks, x)
-                            }
-                        }
-                        let y = output + t * outFeatures + row
-                        for lane in 0..<group { y[lane] = accumulate ? y[lane] + sums[lane] : sums[lane] }
-                    }
-                    row += group
-                }
-            }
+        let add: Int32 = accumulate ? 1 : 0
+        Parallel.forRanges(outFeatures, grain: 8, minimumPerThread: 16) { first, last in
+            if isQ8 { llama_gemm_q8_0_q8_0(blocks, q8, first, last, quantizedInput, rows, output, outFeatures, add) }
+            else { llama_gemm_q4_0_q8_0(blocks, q4, first, last, quantizedInput, rows, output, outFeatures, add) }
         }
     }
 }

@@ -125,22 +125,28 @@ final class VectorMathTests: XCTestCase {
 
     func testQuantizedLinearEqualsExactIntegerMath() {
         var generator = SeededGenerator(seed: 17)
-        let rows = 5, inFeatures = 96, outFeatures = 13
+        let rows = 5, inFeatures = 96, outFeatures = 13, prefillRows = Linear.quantizedIntegerRows + 3
         let weights = Tensor(shape: [outFeatures, inFeatures], values: (0..<(outFeatures * inFeatures)).map { _ in generator.nextFloat() - 0.5 })
-        let input = (0..<(rows * inFeatures)).map { _ in (generator.nextFloat() - 0.5) * 3 }
-        // The activations as the kernel sees them: quantized to Q8_0 and back.
-        let quantizedInput = Quantization.quantize(Tensor(shape: [rows, inFeatures], values: input), to: .q8_0).toFloatArray()
+        let input = (0..<(prefillRows * inFeatures)).map { _ in (generator.nextFloat() - 0.5) * 3 }
+        // The activations as the integer kernels see them: quantized to Q8_0 and back. Unpacked
+        // products (above `quantizedIntegerRows`) turn the weights to floats; the input stays float.
+        let quantizedInput = Quantization.quantize(Tensor(shape: [prefillRows, inFeatures], values: input), to: .q8_0).toFloatArray()
         for dtype in [DType.q8_0, .q4_0] {
             let quantized = Quantization.quantize(weights, to: dtype)
             let dequantized = quantized.toFloatArray()
-            for count in [1, rows] {
+            let cases: [(Int, Linear.QuantizedProduct)] = [(1, .integer), (rows, .integer), (prefillRows, .integer),
+                                                           (prefillRows, .unpacked)]
+            for (count, product) in cases {
+                Linear.quantizedProduct = product
+                defer { Linear.quantizedProduct = .integer }
                 var output = [Float](repeating: 0, count: count * outFeatures)
                 Linear.forward(output: &output, input: input, weight: quantized, rows: count)
+                let seen = count > Linear.quantizedIntegerRows && product == .unpacked ? input : quantizedInput
                 for t in 0..<count {
                     for o in 0..<outFeatures {
                         var sum = 0.0
-                        for i in 0..<inFeatures { sum += Double(dequantized[o * inFeatures + i]) * Double(quantizedInput[t * inFeatures + i]) }
-                        XCTAssertEqual(Double(output[t * outFeatures + o]), sum, accuracy: 1e-4, "\(dtype) row \(t)")
+                        for i in 0..<inFeatures { sum += Double(dequantized[o * inFeatures + i]) * Double(seen[t * inFeatures + i]) }
+                        XCTAssertEqual(Double(output[t * outFeatures + o]), sum, accuracy: 1e-4, "\(dtype) \(product) rows \(count) row \(t)")
                     }
                 }
             }

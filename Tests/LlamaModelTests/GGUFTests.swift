@@ -43,10 +43,16 @@ final class GGUFTests: XCTestCase {
             import sys, numpy as np, gguf
             x = np.load(sys.argv[1])
             q = gguf.quants.quantize(x, gguf.GGMLQuantizationType.\(name))
-            sys.stdout.write(q.tobytes().hex())
+            d = gguf.quants.dequantize(q, gguf.GGMLQuantizationType.\(name)).astype('<f4')
+            sys.stdout.write(q.tobytes().hex() + " " + d.tobytes().hex())
             """, [directory + "/x.npy"])
+            let parts = output.split(separator: " ").map(String.init)
+            XCTAssertEqual(parts.count, 2, name)
             let bytes = Data(UnsafeRawBufferPointer(start: ours.rawPointer, count: ours.byteCount))
-            XCTAssertEqual(bytes.map { String(format: "%02x", $0) }.joined(), output, name)
+            XCTAssertEqual(bytes.map { String(format: "%02x", $0) }.joined(), parts.first, name)
+            // The dequantizer (used for prefill through sgemm) gives gguf's floats bit for bit.
+            let floats = ours.toFloatArray().withUnsafeBytes { Data($0) }
+            XCTAssertEqual(floats.map { String(format: "%02x", $0) }.joined(), parts.last, name + " dequantized")
         }
     }
 

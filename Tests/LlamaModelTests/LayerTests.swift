@@ -55,14 +55,17 @@ final class LayerTests: XCTestCase {
 
     func testCachedAttentionWithGroupedHeads() {
         checkCachedAttention(batched: false)
+        // Head widths through every path of the C kernels (64-column registers, 8-column
+        // vectors, scalar tails) and contexts past the 8-position blocks.
+        for headDim in [64, 77, 5] { checkCachedAttention(batched: false, headDim: headDim, start: 18) }
     }
 
     func testBatchedCachedAttentionWithGroupedHeads() {
         checkCachedAttention(batched: true)
     }
 
-    private func checkCachedAttention(batched: Bool) {
-        let heads = 4, kvHeads = 2, headDim = 8, start = 3, rows = 4, context = 16
+    private func checkCachedAttention(batched: Bool, headDim: Int = 8, start: Int = 3) {
+        let heads = 4, kvHeads = 2, rows = 4, context = start + 13
         let total = start + rows
         let query = random(rows * heads * headDim)
         let keys = random(context * kvHeads * headDim), values = random(context * kvHeads * headDim)
@@ -96,7 +99,7 @@ final class LayerTests: XCTestCase {
                 for i in 0..<headDim {
                     var expected = 0.0
                     for s in 0..<visible { expected += weights[s] / sum * Double(values[(s * kvHeads + kv) * headDim + i]) }
-                    XCTAssertEqual(Double(output[(t * heads + h) * headDim + i]), expected, accuracy: 1e-5)
+                    XCTAssertEqual(Double(output[(t * heads + h) * headDim + i]), expected, accuracy: 1e-5, "head width \(headDim)")
                 }
             }
         }

@@ -35,6 +35,14 @@ void llama_dot4_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *x, size_t row_s
 void llama_dot4_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *x, size_t row_stride,
                           const llama_block_q8_0 *y, float *out);
 
+/// out[t·ldo + r] (+= when accumulate) Σ over `blocks` blocks of w_r·x_t, for weight rows r in
+/// first..<last and activation rows t < tokens (Q8_0, `blocks` blocks each): groups of eight
+/// weight rows repacked lane by lane, integer dot products (AVX2 maddubs); see llama_gemm.c.
+void llama_gemm_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *w, size_t first, size_t last,
+                          const llama_block_q8_0 *x, size_t tokens, float *out, size_t ldo, int accumulate);
+void llama_gemm_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *w, size_t first, size_t last,
+                          const llama_block_q8_0 *x, size_t tokens, float *out, size_t ldo, int accumulate);
+
 /// Quantizes `count` floats (a multiple of 32) to Q8_0 exactly as ggml's reference
 /// quantize_row_q8_0_ref: d = max|x| / 127, q = roundf(x / d).
 void llama_quantize_row_q8_0(const float *x, llama_block_q8_0 *y, size_t count);
@@ -53,15 +61,23 @@ void llama_dequantize_row_q4_0(const llama_block_q4_0 *x, float *y, size_t count
 void llama_matvec_f32(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols, int accumulate);
 /// y[first..<last] = W[first..<last] · x (or += when accumulate), one row at a time (a single
 /// sequential stream); rows whose width is not a multiple of 32 go to llama_matvec_f32.
+void llama_matvec_f32_sequential(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols,
+                                 int accumulate);
 /// y[first..<last] = W[first..<last] · x (or += when accumulate), four rows at a time taken
 /// from the four quarters of the range (four streams far apart); the rest by llama_matvec_f32.
+void llama_matvec_f32_quarters(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols,
+                               int accumulate);
 /// The sum of p[0..<count], read as four sequential streams (the four quarters) at once: the
 /// read-bandwidth probe of `llama bench`.
 float llama_stream_sum(const float *p, size_t count);
 
-void llama_matvec_f32_quarters(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols,
-                               int accumulate);
-void llama_matvec_f32_sequential(const float *w, const float *x, float *y, size_t first, size_t last, size_t cols,
-                                 int accumulate);
+/// scores[s] = scale · Σ_i q[i]·k_s[i] for s < length, with k_s = keys + s·stride (dim floats):
+/// one query head against the cached keys of its key/value head, eight positions at a time.
+void llama_attention_scores(const float *q, const float *keys, size_t stride, size_t length, size_t dim,
+                            float scale, float *scores);
+/// out[i] = Σ_s p[s]·v_s[i] for i < dim, with v_s = values + s·stride: the attention-weighted
+/// sum of cached values, 64 output columns held in registers across all positions.
+void llama_attention_values(const float *p, const float *values, size_t stride, size_t length, size_t dim,
+                            float *out);
 
 #endif

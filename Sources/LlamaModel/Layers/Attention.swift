@@ -1,3 +1,4 @@
+import CLlamaKernels
 import LlamaCore
 
 /// Causal scaled dot-product attention (Vaswani et al., 2017) with grouped key/value heads:
@@ -30,17 +31,12 @@ public enum Attention {
                 let keys = keyCache(t), values = valueCache(t)
                 let q = query + t * queryWidth + head * headDimension
                 let keyOffset = (head / group) * headDimension
-                for s in 0..<visible {
-                    row[s] = VectorMath.dot(q, keys + s * keyValueWidth + keyOffset, headDimension) * scale
-                }
+                llama_attention_scores(q, keys + keyOffset, keyValueWidth, visible, headDimension, scale, row)
                 let maximum = VectorMath.maximum(row, visible)
                 let total = VectorMath.expSubtracting(row, maximum, visible)
-                let out = output + t * queryWidth + head * headDimension
-                out.update(repeating: 0, count: headDimension)
-                let normaliser = 1 / total
-                for s in 0..<visible {
-                    VectorMath.axpy(row[s] * normaliser, values + s * keyValueWidth + keyOffset, out, headDimension)
-                }
+                VectorMath.scale(row, 1 / total, visible)
+                llama_attention_values(row, values + keyOffset, keyValueWidth, visible, headDimension,
+                                       output + t * queryWidth + head * headDimension)
                 item += workers
             }
         }
