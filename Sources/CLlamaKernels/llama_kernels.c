@@ -76,6 +76,14 @@ static inline __m256 dot_bytes(__m256i x, __m256i y) {
     return _mm256_cvtepi32_ps(_mm256_madd_epi16(products, _mm256_set1_epi16(1)));
 }
 
+// d_r · d_y for four rows' block scales d_r and the activation block's d_y, with one
+// half-to-float conversion for all five (the products equal the scalar ones exactly).
+static inline __m128 four_scales(uint16_t d0, uint16_t d1, uint16_t d2, uint16_t d3, uint16_t dy) {
+    const __m128i halves = _mm_setr_epi16((short)d0, (short)d1, (short)d2, (short)d3, (short)dy, 0, 0, 0);
+    const __m256 floats = _mm256_cvtph_ps(halves);
+    return _mm_mul_ps(_mm256_castps256_ps128(floats), _mm_broadcastss_ps(_mm256_extractf128_ps(floats, 1)));
+}
+
 static inline float horizontal_sum(__m256 v) {
     __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
@@ -133,13 +141,14 @@ void llama_dot4_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *x, size_t row_s
                           const llama_block_q8_0 *y, float *out) {
 #if defined(LLAMA_AVX2)
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    const size_t s = row_stride;
     for (size_t i = 0; i < blocks; i++) {
         const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        const float dy = half_to_float(y[i].d);
+        float scale[4];
+        _mm_storeu_ps(scale, four_scales(x[i].d, x[s + i].d, x[2 * s + i].d, x[3 * s + i].d, y[i].d));
         for (int r = 0; r < 4; r++) {
-            const llama_block_q8_0 *block = x + r * row_stride + i;
-            const __m256i qx = _mm256_loadu_si256((const __m256i *)block->qs);
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(block->d) * dy), dot_bytes(qx, qy), acc[r]);
+            const __m256i qx = _mm256_loadu_si256((const __m256i *)x[r * s + i].qs);
+            acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(scale + r), dot_bytes(qx, qy), acc[r]);
         }
     }
     for (int r = 0; r < 4; r++) out[r] = horizontal_sum(acc[r]);
@@ -151,23 +160,36 @@ void llama_dot4_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *x, size_t row_s
 void llama_dot4_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *x, size_t row_stride,
                           const llama_block_q8_0 *y, float *out) {
 #if defined(LLAMA_AVX2)
-    // The nibbles 0..15 are maddubs's unsigned operand as they are, with no sign fix-up:
-    // Σ (n − 8)·y = Σ n·y − 8·Σ y, and 8·Σ y is shared by the four rows.
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    const __m256i ones = _mm256_set1_epi16(1), mask = _mm256_set1_epi8(0x0F);
+    // Two rows per register: row a's 16 bytes in the low half, row b's in the high half.
+    // Low nibbles (elements 0..15) multiply [x0..15 | x0..15] and high nibbles [x16..31 |
+    // x16..31]; the nibbles 0..15 are maddubs's unsigned operand as they are, and
+    // Σ (n − 8)·x = Σ n·x − 8·Σ x with 8·Σ x shared by the four rows.
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    const __m256i ones = _mm256_set1_epi16(1), mask = _mm256_set1_epi8(0x0F), unit = _mm256_set1_epi8(1);
+    const __m256i pair_index[2] = {_mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1), _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3)};
+    const size_t s = row_stride;
     for (size_t i = 0; i < blocks; i++) {
         const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        const __m256i eight_sums = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), qy), ones), 3);
-        const float dy = half_to_float(y[i].d);
-        for (int r = 0; r < 4; r++) {
-            const llama_block_q4_0 *block = x + r * row_stride + i;
-            const __m256i bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)block->qs));
-            const __m256i nibbles = _mm256_and_si256(_mm256_blend_epi32(bytes, _mm256_srli_epi16(bytes, 4), 0xF0), mask);
-            const __m256i sums = _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(nibbles, qy), ones), eight_sums);
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(block->d) * dy), _mm256_cvtepi32_ps(sums), acc[r]);
+        const __m256i low_y = _mm256_permute2x128_si256(qy, qy, 0x00), high_y = _mm256_permute2x128_si256(qy, qy, 0x11);
+        const __m256i eight_sums = _mm256_slli_epi32(
+            _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(unit, low_y), _mm256_maddubs_epi16(unit, high_y)), ones), 3);
+        const __m256 scales = _mm256_castps128_ps256(four_scales(x[i].d, x[s + i].d, x[2 * s + i].d, x[3 * s + i].d, y[i].d));
+        for (int p = 0; p < 2; p++) {
+            const __m256i bytes = _mm256_loadu2_m128i((const __m128i *)x[(2 * p + 1) * s + i].qs,
+                                                      (const __m128i *)x[2 * p * s + i].qs);
+            const __m256i low = _mm256_and_si256(bytes, mask), high = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask);
+            const __m256i products = _mm256_add_epi16(_mm256_maddubs_epi16(low, low_y), _mm256_maddubs_epi16(high, high_y));
+            const __m256i sums = _mm256_sub_epi32(_mm256_madd_epi16(products, ones), eight_sums);
+            acc[p] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(scales, pair_index[p]), _mm256_cvtepi32_ps(sums), acc[p]);
         }
     }
-    for (int r = 0; r < 4; r++) out[r] = horizontal_sum(acc[r]);
+    for (int p = 0; p < 2; p++) {
+        __m128 low = _mm256_castps256_ps128(acc[p]), high = _mm256_extractf128_ps(acc[p], 1);
+        __m128 both = _mm_hadd_ps(low, high);
+        both = _mm_hadd_ps(both, both);
+        out[2 * p] = _mm_cvtss_f32(both);
+        out[2 * p + 1] = _mm_cvtss_f32(_mm_movehdup_ps(both));
+    }
 #else
     for (int r = 0; r < 4; r++) out[r] = llama_dot_q4_0_q8_0(blocks, x + r * row_stride, y);
 #endif
