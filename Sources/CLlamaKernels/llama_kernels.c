@@ -157,22 +157,37 @@ void llama_dot4_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *x, size_t row_s
 #endif
 }
 
+void llama_prepare_q4_0_activation(size_t blocks, const llama_block_q8_0 *y, llama_q4_0_activation *prepared) {
+    for (size_t i = 0; i < blocks; i++) {
+        llama_q4_0_activation *p = prepared + i;
+        int32_t sums[8] = {0};
+        for (int j = 0; j < 16; j++) {
+            p->low[j] = p->low[j + 16] = y[i].qs[j];
+            p->high[j] = p->high[j + 16] = y[i].qs[j + 16];
+            sums[j / 4] += y[i].qs[j] + y[i].qs[j + 16];
+        }
+        // Lane k of each 128-bit half pairs with bytes 4k..4k+3 of both halves' products.
+        for (int k = 0; k < 4; k++) p->eight_sums[k] = p->eight_sums[k + 4] = 8 * sums[k];
+        p->d = y[i].d;
+        memset(p->padding, 0, sizeof(p->padding));
+    }
+}
+
 void llama_dot4_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *x, size_t row_stride,
-                          const llama_block_q8_0 *y, float *out) {
+                          const llama_q4_0_activation *y, float *out) {
 #if defined(LLAMA_AVX2)
     // Two rows per register: row a's 16 bytes in the low half, row b's in the high half.
     // Low nibbles (elements 0..15) multiply [x0..15 | x0..15] and high nibbles [x16..31 |
     // x16..31]; the nibbles 0..15 are maddubs's unsigned operand as they are, and
-    // Σ (n − 8)·x = Σ n·x − 8·Σ x with 8·Σ x shared by the four rows.
+    // Σ (n − 8)·x = Σ n·x − 8·Σ x with 8·Σ x prepared once per activation row.
     __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    const __m256i ones = _mm256_set1_epi16(1), mask = _mm256_set1_epi8(0x0F), unit = _mm256_set1_epi8(1);
+    const __m256i ones = _mm256_set1_epi16(1), mask = _mm256_set1_epi8(0x0F);
     const __m256i pair_index[2] = {_mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1), _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3)};
     const size_t s = row_stride;
     for (size_t i = 0; i < blocks; i++) {
-        const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        const __m256i low_y = _mm256_permute2x128_si256(qy, qy, 0x00), high_y = _mm256_permute2x128_si256(qy, qy, 0x11);
-        const __m256i eight_sums = _mm256_slli_epi32(
-            _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(unit, low_y), _mm256_maddubs_epi16(unit, high_y)), ones), 3);
+        const __m256i low_y = _mm256_loadu_si256((const __m256i *)y[i].low);
+        const __m256i high_y = _mm256_loadu_si256((const __m256i *)y[i].high);
+        const __m256i eight_sums = _mm256_loadu_si256((const __m256i *)y[i].eight_sums);
         const __m256 scales = _mm256_castps128_ps256(four_scales(x[i].d, x[s + i].d, x[2 * s + i].d, x[3 * s + i].d, y[i].d));
         for (int p = 0; p < 2; p++) {
             const __m256i bytes = _mm256_loadu2_m128i((const __m128i *)x[(2 * p + 1) * s + i].qs,
@@ -184,14 +199,25 @@ void llama_dot4_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *x, size_t row_s
         }
     }
     for (int p = 0; p < 2; p++) {
-        __m128 low = _mm256_castps256_ps128(acc[p]), high = _mm256_extractf128_ps(acc[p], 1);
-        __m128 both = _mm_hadd_ps(low, high);
+        __m128 both = _mm_hadd_ps(_mm256_castps256_ps128(acc[p]), _mm256_extractf128_ps(acc[p], 1));
         both = _mm_hadd_ps(both, both);
         out[2 * p] = _mm_cvtss_f32(both);
         out[2 * p + 1] = _mm_cvtss_f32(_mm_movehdup_ps(both));
     }
 #else
-    for (int r = 0; r < 4; r++) out[r] = llama_dot_q4_0_q8_0(blocks, x + r * row_stride, y);
+    for (int r = 0; r < 4; r++) {
+        float sum = 0;
+        for (size_t i = 0; i < blocks; i++) {
+            const llama_block_q4_0 *block = x + r * row_stride + i;
+            int32_t dot = 0;
+            for (int j = 0; j < LLAMA_QK / 2; j++) {
+                dot += ((int32_t)(block->qs[j] & 0x0F) - 8) * (int32_t)y[i].low[j];
+                dot += ((int32_t)(block->qs[j] >> 4) - 8) * (int32_t)y[i].high[j];
+            }
+            sum += (float)dot * half_to_float(block->d) * half_to_float(y[i].d);
+        }
+        out[r] = sum;
+    }
 #endif
 }
 

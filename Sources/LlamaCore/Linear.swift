@@ -290,6 +290,10 @@ extension Linear {
                                       accumulate: Bool) {
         let q8 = UnsafePointer(weight.assumingMemoryBound(to: llama_block_q8_0.self))
         let q4 = UnsafePointer(weight.assumingMemoryBound(to: llama_block_q4_0.self))
+        // The Q4_0 kernel takes the activation blocks laid out once for all weight rows.
+        withUnsafeTemporaryAllocation(of: llama_q4_0_activation.self, capacity: isQ8 ? 1 : blocks) { layout in
+        guard let prepared = layout.baseAddress else { return }
+        if !isQ8 { llama_prepare_q4_0_activation(blocks, input, prepared) }
         Parallel.forRanges(outFeatures, grain: 4, minimumPerThread: 16) { first, last in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 4) { buffer in
                 guard let sums = buffer.baseAddress else { return }
@@ -298,7 +302,7 @@ extension Linear {
                 for j in 0..<quarter {
                     let row = first + j
                     if isQ8 { llama_dot4_q8_0_q8_0(blocks, q8 + row * blocks, quarter * blocks, input, sums) }
-                    else { llama_dot4_q4_0_q8_0(blocks, q4 + row * blocks, quarter * blocks, input, sums) }
+                    else { llama_dot4_q4_0_q8_0(blocks, q4 + row * blocks, quarter * blocks, prepared, sums) }
                     for lane in 0..<4 { store(row + lane * quarter, sums[lane]) }
                 }
                 for row in (first + 4 * quarter)..<last {
@@ -306,6 +310,7 @@ extension Linear {
                                     : llama_dot_q4_0_q8_0(blocks, q4 + row * blocks, input))
                 }
             }
+        }
         }
     }
 }

@@ -32,8 +32,22 @@ float llama_dot_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *x, const llama_
 /// Four rows of x at once (row stride `row_stride` blocks) against one y: out[0..3].
 void llama_dot4_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *x, size_t row_stride,
                           const llama_block_q8_0 *y, float *out);
+
+/// One Q8_0 activation block laid out for llama_dot4_q4_0_q8_0 (128 bytes): its values 0..15
+/// twice, its values 16..31 twice, 8·Σ values as eight partial sums, and its scale.
+typedef struct {
+    int8_t low[32];
+    int8_t high[32];
+    int32_t eight_sums[8];
+    uint16_t d;
+    uint16_t padding[15];
+} llama_q4_0_activation;
+
+/// Lays out `blocks` activation blocks for the Q4_0 four-row product (once per row of input,
+/// shared by every group of four weight rows).
+void llama_prepare_q4_0_activation(size_t blocks, const llama_block_q8_0 *y, llama_q4_0_activation *prepared);
 void llama_dot4_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *x, size_t row_stride,
-                          const llama_block_q8_0 *y, float *out);
+                          const llama_q4_0_activation *y, float *out);
 
 /// out[t·ldo + r] (+= when accumulate) Σ over `blocks` blocks of w_r·x_t, for weight rows r in
 /// first..<last and activation rows t < tokens (Q8_0, `blocks` blocks each): groups of eight
