@@ -96,7 +96,7 @@ public final class BPETrainer {
         let start = Date()
         let corpus = try loadSentences(from: inputFiles)
         Self.trace("load", start)
-        return try train(corpus: corpus, source: source)
+        return try train(corpus: consume corpus, source: source)
     }
 
     /// Trains on sentences given in memory (one sentence per element).
@@ -105,15 +105,16 @@ public final class BPETrainer {
         for sentence in sentences {
             if !selector.add(Array(sentence.utf8)[...], frequency: 1) { break }
         }
-        return try train(corpus: selector.sentences, source: "<memory>")
+        return try train(corpus: selector.finish(), source: "<memory>")
     }
 
-    private func train(corpus: [(sentence: [UInt8], frequency: Int64)], source: String) throws -> Sentencepiece_ModelProto {
+    private func train(corpus: consuming TrainingSentences, source: String) throws -> Sentencepiece_ModelProto {
         if corpus.isEmpty { throw TokenizerError.emptyTrainingInput(path: source) }
         var start = Date()
         let words = try prepareWords(corpus, source: source)
+        _ = consume corpus
         Self.trace("prepare", start); start = Date()
-        var merger = PairMerger(words: words.words, requiredCharacters: words.requiredCharacters, options: options)
+        var merger = try PairMerger(words: words, options: options, source: source)
         Self.trace("pairs", start); start = Date()
         let target = options.vocabSize - metaPieces.count - words.requiredCharacters.count
         let pieces = merger.run(targetCount: target)
@@ -123,7 +124,7 @@ public final class BPETrainer {
     }
 
     /// Reads sentences from the files, applying SentencePiece's filters and sampling.
-    func loadSentences(from inputFiles: [URL]) throws -> [(sentence: [UInt8], frequency: Int64)] {
+    func loadSentences(from inputFiles: [URL]) throws -> TrainingSentences {
         var selector = SentenceSelector(options: options)
         let isTSV = options.inputFormat == "tsv"
         for url in inputFiles {
@@ -147,57 +148,7 @@ public final class BPETrainer {
             }
             if !keepGoing { break }
         }
-        return selector.sentences
-    }
-}
-
-/// Chooses the training sentences as SentencePiece's `SentenceSelector` does: all of them,
-/// the first `input_sentence_size`, or a uniform reservoir sample of that many (memory
-/// bounded by the sample size).
-struct SentenceSelector {
-    private(set) var sentences: [(sentence: [UInt8], frequency: Int64)] = []
-    private let limit: UInt64
-    private let shuffles: Bool
-    private let maximumLength: Int
-    private var generator: MersenneTwister
-    private var total: UInt64 = 0
-
-    init(options: BPETrainerOptions) {
-        limit = options.inputSentenceSize
-        shuffles = options.shuffleInputSentence
-        maximumLength = options.maxSentenceLength
-        generator = MersenneTwister(seed: options.seed)
-    }
-
-    /// Offers one line; returns false once no further line can be taken.
-    mutating func add(_ sentence: ArraySlice<UInt8>, frequency: Int64) -> Bool {
-        if sentence.isEmpty || sentence.count > maximumLength { return true }
-        if Self.containsUnknownCharacter(sentence) { return true }
-        if limit == 0 {
-            sentences.append((Array(sentence), frequency))
-        } else if shuffles {
-            total += 1
-            if UInt64(sentences.count) < limit {
-                sentences.append((Array(sentence), frequency))
-            } else {
-                let slot = generator.uniform(upTo: total - 1)
-                if slot < UInt64(sentences.count) { sentences[Int(slot)] = (Array(sentence), frequency) }
-            }
-        } else {
-            sentences.append((Array(sentence), frequency))
-            if UInt64(sentences.count) >= limit { return false }
-        }
-        return true
-    }
-
-    /// Whether the bytes contain U+2585 (E2 96 85), which SentencePiece reserves.
-    private static func containsUnknownCharacter(_ bytes: ArraySlice<UInt8>) -> Bool {
-        var index = bytes.startIndex
-        while index + 2 < bytes.endIndex {
-            if bytes[index] == 0xE2 && bytes[index + 1] == 0x96 && bytes[index + 2] == 0x85 { return true }
-            index += 1
-        }
-        return false
+        return selector.finish()
     }
 }
 

@@ -19,7 +19,7 @@ enum PieceValidity {
     /// - with `splitByUnicodeScript`, one script (Hiragana, Katakana and U+30FC count as
     ///   Han; combining marks take the script before them; digits count as any script
     ///   unless `splitByNumber`).
-    static func isValid(_ characters: [UInt32], options: BPETrainerOptions) -> Bool {
+    static func isValid(_ characters: UnsafeBufferPointer<UInt32>, options: BPETrainerOptions) -> Bool {
         let count = characters.count
         if count == 0 || count > options.maxSentencepieceLength { return false }
         var previousScript = anyScript
