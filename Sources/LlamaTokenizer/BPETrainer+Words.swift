@@ -33,8 +33,8 @@ private struct ByteStrings {
 
 extension BPETrainer {
     /// The normalizer used on training text (no user-defined protection, as in SentencePiece).
-    func makeNormalizer() throws -> Normalizer {
-        try Normalizer(precompiledCharsMap: NormalizationRules.precompiledCharsMap(named: options.normalizationRuleName),
+    func makeNormalizer(charsMap: [UInt8]) throws -> Normalizer {
+        try Normalizer(precompiledCharsMap: charsMap,
                        addDummyPrefix: options.addDummyPrefix, removeExtraWhitespaces: options.removeExtraWhitespaces,
                        escapeWhitespaces: true, treatWhitespaceAsSuffix: options.treatWhitespaceAsSuffix,
                        protectedSymbols: SymbolMatcher(symbols: []), source: options.normalizationRuleName)
@@ -43,9 +43,9 @@ extension BPETrainer {
     /// Normalizes, cuts at meta pieces, splits into words, keeps the covered alphabet and
     /// replaces the other characters by U+2585 (SentencePiece `LoadSentences` and
     /// `SplitSentencesByWhitespace`). Normalization and counting run on `numThreads` threads.
-    func prepareWords(_ corpus: TrainingSentences, source: String) throws -> TrainingWords {
+    func prepareWords(_ corpus: TrainingSentences, charsMap: [UInt8], source: String) throws -> TrainingWords {
         var traceStart = Date()
-        let normalizer = try makeNormalizer()
+        let normalizer = try makeNormalizer(charsMap: charsMap)
         let metaMatcher = SymbolMatcher(symbols: metaPieces.values.map { Array($0.piece.utf8) })
         let threads = max(1, min(options.numThreads, corpus.count))
         // Words as UTF-8 (valid: the normalizer replaces malformed bytes by U+FFFD).
@@ -254,12 +254,19 @@ extension BPETrainer {
         let suffix = options.treatWhitespaceAsSuffix, whitespaceOnly = options.allowWhitespaceOnlyPieces
         let boundary = [UInt8(BPETrainer.boundaryCharacter)]
         let padding = [UInt8](repeating: 0, count: WordCounter.paddingBytes)
+        let direct = Self.directWordBytes(normalizer: normalizer, metaMatcher: metaMatcher, options: options)
         partial.withUnsafeMutableBufferPointer { counters in
             let counters = counters
             DispatchQueue.concurrentPerform(iterations: threads) { thread in
                 var counter = WordCounter()
                 var buffer: [UInt8] = []
                 for index in (corpus.count * thread / threads)..<(corpus.count * (thread + 1) / threads) {
+                    let counted = corpus.withSentence(index) { sentence -> Bool in
+                        guard let direct, sentence.allSatisfy({ $0 < 0x80 && direct[Int($0)] }) else { return false }
+                        counter.addSpacePrefixedWords(of: sentence, end: sentence.count, count: corpus.frequencies[index])
+                        return true
+                    }
+                    if counted { continue }
                     corpus.withSentence(index) { normalizer.normalize($0, into: &buffer) }
                     if metaMatcher.mayMatch(in: buffer) { buffer = metaMatcher.replacingAll(in: buffer, with: boundary) }
                     let length = buffer.count
@@ -281,6 +288,19 @@ extension BPETrainer {
         words.starts.reserveCapacity(total.count + 1)
         total.forEachWord { bytes, count in words.append(bytes, count: count) }
         return words
+    }
+
+    /// For each ASCII byte, whether sentences made only of such bytes may skip the
+    /// normalizer (`WordCounter.addSpacePrefixedWords`): the normalizer copies the byte
+    /// unchanged and no meta piece starts with it, spaces are collapsed and stripped, a `▁`
+    /// is put in front and no meta piece starts with `▁`'s first byte. Nil when the
+    /// options do not allow the shortcut at all.
+    private static func directWordBytes(normalizer: Normalizer, metaMatcher: SymbolMatcher, options: BPETrainerOptions) -> [Bool]? {
+        guard normalizer.escapeWhitespaces, normalizer.addDummyPrefix, normalizer.removeExtraWhitespaces,
+              !normalizer.treatWhitespaceAsSuffix, normalizer.protectedSymbols.isEmpty, !options.treatWhitespaceAsSuffix,
+              !metaMatcher.hasSymbol(startingWith: 0xE2), normalizer.asciiPassesThrough[0x20]
+        else { return nil }
+        return (0..<128).map { normalizer.asciiPassesThrough[$0] && !metaMatcher.hasSymbol(startingWith: UInt8($0)) }
     }
 
     /// Normalizes the sentences in parallel and cuts them at meta pieces, then drops empty

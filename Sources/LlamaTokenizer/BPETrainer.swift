@@ -111,21 +111,30 @@ public final class BPETrainer {
     private func train(corpus: consuming TrainingSentences, source: String) throws -> Sentencepiece_ModelProto {
         if corpus.isEmpty { throw TokenizerError.emptyTrainingInput(path: source) }
         var start = Date()
-        let words = try prepareWords(corpus, source: source)
+        let charsMap = try NormalizationRules.precompiledCharsMap(named: options.normalizationRuleName)
+        let words = try prepareWords(corpus, charsMap: charsMap, source: source)
         _ = consume corpus
         Self.trace("prepare", start); start = Date()
-        var merger = try PairMerger(words: words, options: options, source: source)
+        let requiredCharacters = words.requiredCharacters
+        var merger = try PairMerger(words: consume words, options: options, source: source)
         Self.trace("pairs", start); start = Date()
-        let target = options.vocabSize - metaPieces.count - words.requiredCharacters.count
+        let target = options.vocabSize - metaPieces.count - requiredCharacters.count
         let pieces = merger.run(targetCount: target)
         Self.trace("merge", start); start = Date()
+        if Self.tracing { FileHandle.standardError.write(Data("[tokenizer trainer]   storage: \(merger.storageSummary)\n".utf8)) }
         defer { Self.trace("model", start) }
-        return try makeModel(mergedPieces: pieces, requiredCharacters: words.requiredCharacters, source: source)
+        return try makeModel(mergedPieces: pieces, requiredCharacters: requiredCharacters, charsMap: charsMap, source: source)
     }
 
     /// Reads sentences from the files, applying SentencePiece's filters and sampling.
     func loadSentences(from inputFiles: [URL]) throws -> TrainingSentences {
         var selector = SentenceSelector(options: options)
+        if options.inputSentenceSize == 0 {
+            // Every line is kept: room for all of them at once instead of growing by copies.
+            selector.reserveBytes(inputFiles.reduce(0) { total, url in
+                total + ((try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0)
+            })
+        }
         let isTSV = options.inputFormat == "tsv"
         for url in inputFiles {
             var keepGoing = true
@@ -154,10 +163,10 @@ public final class BPETrainer {
 
 extension BPETrainer {
     /// Whether phase timings go to standard error (`LLAMA_TOKENIZER_TRACE=1`).
-    static let tracing = ProcessInfo.processInfo.environment["LLAMA_TOKENIZER_TRACE"] == "1"
+    public static let tracing = ProcessInfo.processInfo.environment["LLAMA_TOKENIZER_TRACE"] == "1"
 
     /// Prints the time since `start` for a training phase when tracing.
-    static func trace(_ phase: String, _ start: Date) {
+    public static func trace(_ phase: String, _ start: Date) {
         if tracing {
             FileHandle.standardError.write(Data("[tokenizer trainer] \(phase): \(String(format: "%.3f", Date().timeIntervalSince(start))) s\n".utf8))
         }

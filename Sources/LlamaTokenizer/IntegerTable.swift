@@ -88,6 +88,8 @@ struct PairTable {
     private var slots = [Slot](repeating: Slot(key: PairTable.empty, value: 0), count: 1024)
     /// Live keys and tombstones.
     private var used = 0
+    /// Number of slots.
+    var capacity: Int { slots.count }
 
     /// The key of the pair `(left, right)`.
     @inline(__always)

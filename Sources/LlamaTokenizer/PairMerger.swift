@@ -37,10 +37,12 @@ struct PairMerger {
         var needsRecomputation = true
     }
 
-    /// Symbol ids of all words, one after the other; -1 where a symbol was merged into its
-    /// left neighbour. Word `w` occupies `wordStarts[w]..<wordStarts[w + 1]`.
+    /// Symbol ids of all words, one after the other, with `separator` before, between and
+    /// after them (so that no scan needs the word's bounds); -1 where a symbol was merged
+    /// into its left neighbour. Word `w` occupies `starts[w] + w + 1 ..< starts[w + 1] + w + 1`
+    /// for the `starts` of `TrainingWords`.
     private var wordSymbols: [Int32] = []
-    private var wordStarts: [Int32] = []
+    private static let separator: Int32 = -2
     /// `(words)`: frequency of each word.
     private let wordFrequencies: [UInt64]
     let options: BPETrainerOptions
@@ -60,13 +62,16 @@ struct PairMerger {
     private var pairCache = PairTable()
     private static let invalidPair: Int32 = -2
     private var pending: [Int32] = []
+    /// Scratch list of the positions of one chunk that hold the pair being merged.
+    private var live = [PositionLists.Position](repeating: PositionLists.Position(word: 0, left: 0),
+                                                count: PositionLists.largestCapacity)
     /// The priority queue (a binary heap, best first).
     var queue: [QueueEntry] = []
 
     /// - Throws: `TokenizerError.invalidTrainingOption` when the words hold more characters
     ///   than 32-bit indices address.
-    init(words: TrainingWords, options: BPETrainerOptions, source: String) throws {
-        guard words.characters.count < Int(Int32.max) else {
+    init(words: consuming TrainingWords, options: BPETrainerOptions, source: String) throws {
+        guard words.characters.count + words.count < Int(Int32.max) else {
             throw TokenizerError.invalidTrainingOption(
                 name: "input_sentence_size",
                 reason: "\(source): \(words.characters.count) characters in distinct words exceed 2^31; sample fewer sentences")
@@ -79,19 +84,22 @@ struct PairMerger {
         }
         _ = characterSymbol(BPETrainer.unknownCharacter, frequency: 1)
         _ = characterSymbol(BPETrainer.boundaryCharacter, frequency: 1)
-        var flat = [Int32](repeating: -1, count: words.characters.count)
+        var flat = [Int32](repeating: Self.separator, count: words.characters.count + words.count + 1)
         flat.withUnsafeMutableBufferPointer { flat in
             basicCharacterIds.withUnsafeBufferPointer { basic in
-                for (index, character) in words.characters.enumerated() {
-                    flat[index] = character < 0x10000 ? basic[Int(character)] : otherCharacterIds[character] ?? -1
+                for word in 0..<words.count {
+                    for index in words.starts[word]..<words.starts[word + 1] {
+                        let character = words.characters[index]
+                        flat[index + word + 1] = character < 0x10000 ? basic[Int(character)] : otherCharacterIds[character] ?? -1
+                    }
                 }
             }
         }
         wordSymbols = flat
-        wordStarts = words.starts.map { Int32($0) }
+        positionLists.reserveCapacity(words.characters.count * 2)
         // All adjacent pairs, in word order (SentencePiece's initial `AddNewPair` calls).
         for word in 0..<words.count {
-            let first = Int(wordStarts[word]), end = Int(wordStarts[word + 1])
+            let first = words.starts[word] + word + 1, end = words.starts[word + 1] + word + 1
             if end - first < 2 { continue }
             for index in (first + 1)..<end { addPair(word: word, left: index - 1, right: index) }
         }
@@ -117,6 +125,15 @@ struct PairMerger {
             flushPending()
         }
         return pieces
+    }
+
+    /// Sizes of the storage, for `LLAMA_TOKENIZER_TRACE`.
+    var storageSummary: String {
+        "\(symbolTable.count) symbols (\((symbolTable.capacity * MemoryLayout<Symbol>.stride) >> 20) MiB), "
+            + "\(characters.count) characters, \(positionLists.pool.count) position slots "
+            + "(\((positionLists.pool.capacity * MemoryLayout<PositionLists.Position>.stride) >> 20) MiB), "
+            + "pair table \(pairCache.capacity) slots (\((pairCache.capacity * 16) >> 20) MiB), "
+            + "queue \(queue.count) of \(queue.capacity) (\((queue.capacity * MemoryLayout<QueueEntry>.stride) >> 20) MiB)"
     }
 
     // MARK: Symbols
@@ -196,13 +213,30 @@ struct PairMerger {
         while chunk >= 0 {
             let start = Int(positionLists.chunkStart[Int(chunk)])
             let end = start + Int(chunk == list.lastChunk ? list.lastCount : positionLists.capacity(of: chunk))
-            for slot in start..<end {
-                let position = positionLists.pool[slot]
-                let leftIndex = Int(position.left), rightIndex = Int(position.right)
-                if wordSymbols[leftIndex] != left || wordSymbols[rightIndex] != right { continue }
+            // First the positions whose left part is still there: independent reads, so the
+            // cache misses on `wordSymbols` overlap. Merging one may undo a later one (`aaa`),
+            // so each is checked again below.
+            let liveCount = positionLists.pool.withUnsafeBufferPointer { pool in
+                wordSymbols.withUnsafeBufferPointer { wordSymbols in
+                    live.withUnsafeMutableBufferPointer { live in
+                        var count = 0
+                        for slot in start..<end {
+                            let position = pool[slot]
+                            live[count] = position
+                            count += wordSymbols[Int(position.left)] == left ? 1 : 0
+                        }
+                        return count
+                    }
+                }
+            }
+            for position in live[..<liveCount] {
+                let leftIndex = Int(position.left)
+                if wordSymbols[leftIndex] != left { continue }
+                let rightIndex = nextIndex(after: leftIndex)
+                if rightIndex < 0 || wordSymbols[rightIndex] != right { continue }
                 let word = Int(position.word)
-                let next = nextIndex(after: rightIndex, end: Int(wordStarts[word + 1]))
-                let previous = previousIndex(before: leftIndex, start: Int(wordStarts[word]))
+                let next = nextIndex(after: rightIndex)
+                let previous = previousIndex(before: leftIndex)
                 resetFrequency(word: word, left: previous, right: leftIndex, best: best)
                 resetFrequency(word: word, left: rightIndex, right: next, best: best)
                 wordSymbols[leftIndex] = best
@@ -217,24 +251,18 @@ struct PairMerger {
 
     /// The next unmerged symbol after `index` in its word, or -1.
     @inline(__always)
-    private func nextIndex(after index: Int, end: Int) -> Int {
+    private func nextIndex(after index: Int) -> Int {
         var position = index + 1
-        while position < end {
-            if wordSymbols[position] >= 0 { return position }
-            position += 1
-        }
-        return -1
+        while wordSymbols[position] == -1 { position += 1 }
+        return wordSymbols[position] == Self.separator ? -1 : position
     }
 
     /// The previous unmerged symbol before `index` in its word, or -1.
     @inline(__always)
-    private func previousIndex(before index: Int, start: Int) -> Int {
+    private func previousIndex(before index: Int) -> Int {
         var position = index - 1
-        while position >= start {
-            if wordSymbols[position] >= 0 { return position }
-            position -= 1
-        }
-        return -1
+        while wordSymbols[position] == -1 { position -= 1 }
+        return wordSymbols[position] == Self.separator ? -1 : position
     }
 
     /// SentencePiece `AddNewPair`.
@@ -244,7 +272,7 @@ struct PairMerger {
         let symbol = pairSymbol(wordSymbols[left], wordSymbols[right])
         if symbol < 0 { return }
         let index = Int(symbol)
-        positionLists.append(PositionLists.Position(word: Int32(word), left: Int32(left), right: Int32(right)),
+        positionLists.append(PositionLists.Position(word: Int32(word), left: Int32(left)),
                              to: &symbolTable[index].positions)
         symbolTable[index].frequency &+= wordFrequencies[word]
         markPending(symbol)

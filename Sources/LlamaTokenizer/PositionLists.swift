@@ -5,12 +5,13 @@
 /// Freed chunks go to a free list per capacity and are reused first. Positions come back
 /// in the order they were appended.
 struct PositionLists {
-    /// A place where a pair symbol was formed: the word and the indices of its two parts in
-    /// the flattened words.
+    /// A place where a pair symbol was formed: the word and the index of its left part in
+    /// the flattened words (the right part is the next unmerged symbol: the symbols between
+    /// them were merged into the left part, so while the left part is unchanged, so is the
+    /// index of the right one).
     struct Position {
         var word: Int32
         var left: Int32
-        var right: Int32
     }
 
     /// Where a list is: its first and last chunk (-1 when empty) and how full the last one is.
@@ -22,6 +23,8 @@ struct PositionLists {
 
     /// Chunk capacities are `2 << sizeClass` for `sizeClass` in `0...largestClass`.
     private static let largestClass: UInt8 = 9
+    /// The capacity of the largest chunks.
+    static let largestCapacity = 2 << Int(largestClass)
 
     /// `(total chunk capacity)`: the positions of all chunks.
     private(set) var pool: [Position] = []
@@ -30,6 +33,11 @@ struct PositionLists {
     private(set) var chunkStart: [Int32] = []
     private var chunkClass: [UInt8] = []
     private(set) var chunkNext: [Int32] = []
+    /// Reserves room for `count` positions (pages are only touched when used).
+    mutating func reserveCapacity(_ count: Int) {
+        pool.reserveCapacity(count)
+    }
+
     /// First free chunk of each size class, -1 when none.
     private var freeChunks = [Int32](repeating: -1, count: Int(PositionLists.largestClass) + 1)
 
@@ -49,7 +57,7 @@ struct PositionLists {
         chunkStart.append(Int32(pool.count))
         chunkClass.append(sizeClass)
         chunkNext.append(-1)
-        pool.append(contentsOf: repeatElement(Position(word: 0, left: 0, right: 0), count: 2 << Int(sizeClass)))
+        pool.append(contentsOf: repeatElement(Position(word: 0, left: 0), count: 2 << Int(sizeClass)))
         return chunk
     }
 

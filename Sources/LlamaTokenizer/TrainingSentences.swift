@@ -27,6 +27,11 @@ struct TrainingSentences {
         bytes[starts[index]..<(starts[index] + Int(lengths[index]))]
     }
 
+    /// Reserves room for `count` bytes of sentences.
+    mutating func reserveBytes(_ count: Int) {
+        bytes.reserveCapacity(count + WordCounter.paddingBytes)
+    }
+
     /// Appends a sentence.
     mutating func append(_ sentence: ArraySlice<UInt8>, frequency: Int64) {
         starts.append(bytes.count)
@@ -117,6 +122,11 @@ struct SentenceSelector {
             if UInt64(sentences.count) >= limit { return false }
         }
         return true
+    }
+
+    /// Reserves room for `count` bytes of sentences.
+    mutating func reserveBytes(_ count: Int) {
+        sentences.reserveBytes(count)
     }
 
     /// Hands over the chosen sentences, padded for `withSentence` (the selector is empty after).

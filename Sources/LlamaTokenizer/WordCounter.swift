@@ -50,28 +50,72 @@ struct WordCounter {
         return mixed ^ (mixed >> 31)
     }
 
+    /// The hash of a word before `finish`: its first 8 bytes and its length, then each
+    /// further 8-byte chunk (`chunkAt(offset)` for offsets 8, 16, … below `length`).
+    /// Returns the hash and the chunk at offset 8 (0 when there is none).
+    @inline(__always)
+    private static func hash(head: UInt64, length: Int, _ chunkAt: (Int) -> UInt64) -> (hash: UInt64, tail: UInt64) {
+        var hash = (head &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(length)
+        var tail: UInt64 = 0
+        var offset = 8
+        while offset < length {
+            let chunk = chunkAt(offset)
+            if offset == 8 { tail = chunk }
+            let mixed = hash ^ (chunk &* 0xC2B2_AE3D_27D4_EB4F)
+            hash = ((mixed << 29) | (mixed >> 35)) &* 0x1656_67B1_9E37_79F9
+            offset += 8
+        }
+        return (finish(hash), tail)
+    }
+
     /// Adds `count` occurrences of `text[start..<end]` (a non-empty range).
     @inline(__always)
     mutating func add(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, count occurrences: Int64) {
         let length = end - start
         let head = Self.load(text, start, min(length, 8))
-        var tail: UInt64 = 0
-        var hash = (head &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(length)
-        if length > 8 {
-            var offset = start + 8
-            while offset < end {
-                let chunk = Self.load(text, offset, min(end - offset, 8))
-                if offset == start + 8 { tail = chunk }
-                let mixed = hash ^ (chunk &* 0xC2B2_AE3D_27D4_EB4F)
-                hash = ((mixed << 29) | (mixed >> 35)) &* 0x1656_67B1_9E37_79F9
-                offset += 8
-            }
+        let (hash, tail) = Self.hash(head: head, length: length) { offset in
+            Self.load(text, start + offset, min(length - offset, 8))
         }
-        let meta = (Self.finish(hash) & 0xFFFF_FFFF_0000_0000) | UInt64(length)
+        let meta = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(length)
         if length > 16 {
             insert(head: head, tail: 0, meta: meta, count: occurrences, longWord: UnsafeBufferPointer(rebasing: text[start..<end]))
         } else {
             insert(head: head, tail: tail, meta: meta, count: occurrences, longWord: nil)
+        }
+    }
+
+    /// Adds `count` occurrences of `▁` (E2 96 81) followed by `text[start..<end]`, without
+    /// copying: the same word, hash and slot as `add` on those bytes.
+    @inline(__always)
+    private mutating func addSpacePrefixed(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, count occurrences: Int64) {
+        let length = end - start + 3
+        // Byte j >= 3 of the word is text[start + j - 3].
+        let head = 0x81_96E2 | (Self.load(text, start, min(end - start, 5)) << 24)
+        let (hash, tail) = Self.hash(head: head, length: length) { offset in
+            Self.load(text, start + offset - 3, min(length - offset, 8))
+        }
+        let meta = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(length)
+        if length > 16 {
+            var word: [UInt8] = [0xE2, 0x96, 0x81]
+            word.append(contentsOf: UnsafeBufferPointer(rebasing: text[start..<end]))
+            word.withUnsafeBufferPointer { insert(head: head, tail: 0, meta: meta, count: occurrences, longWord: $0) }
+        } else {
+            insert(head: head, tail: tail, meta: meta, count: occurrences, longWord: nil)
+        }
+    }
+
+    /// Counts `▁` + each run of non-space bytes of `text[0..<end]`: the words that
+    /// normalizing and splitting give for ASCII text whose bytes a normalizer copies
+    /// unchanged, with add_dummy_prefix and remove_extra_whitespaces on and whitespace as
+    /// prefix (the caller checks this). `text` must be readable `paddingBytes` past `end`.
+    mutating func addSpacePrefixedWords(of text: UnsafeBufferPointer<UInt8>, end: Int, count: Int64) {
+        var position = 0
+        while position < end {
+            while position < end && text[position] == 0x20 { position += 1 }
+            if position == end { return }
+            let start = position
+            while position < end && text[position] != 0x20 { position += 1 }
+            addSpacePrefixed(text, start, position, count: count)
         }
     }
 
