@@ -61,23 +61,33 @@ extension BPETrainer {
         }
         var basicRequired = [Bool](repeating: false, count: 0x10000)
         for character in required.keys where character < 0x10000 { basicRequired[Int(character)] = true }
-        let isRequired: (UInt32) -> Bool = { character in
+        @inline(__always) func isRequired(_ character: UInt32) -> Bool {
             character < 0x10000 ? basicRequired[Int(character)] : required[character] != nil
         }
         // Whole sentences keep their order; words are merged and sorted after the replacement.
-        let ordered = options.splitByWhitespace ? Self.sortedWords(units, replacing: isRequired) : units
-        var words = TrainingWords(characters: [], starts: [0], frequencies: ordered.counts, requiredCharacters: requiredSorted)
-        words.characters.reserveCapacity(ordered.bytes.count)
-        words.starts.reserveCapacity(ordered.count + 1)
-        ordered.bytes.withUnsafeBufferPointer { bytes in
-            for index in 0..<ordered.count {
-                Self.forEachCharacter(in: bytes, ordered.starts[index], ordered.starts[index + 1]) { character in
-                    words.characters.append(isRequired(character) ? character : Self.unknownCharacter)
+        let (replaced, order) = options.splitByWhitespace
+            ? Self.sortedOrder(of: units, replacing: isRequired) : (ByteStrings(), Array(0..<units.count))
+        var starts = [Int](repeating: 0, count: order.count + 1)
+        var frequencies = [Int64](repeating: 0, count: order.count)
+        // A word has at most as many characters as bytes.
+        let characters = [UInt32](unsafeUninitializedCapacity: units.bytes.count + replaced.bytes.count) { output, written in
+            written = 0
+            units.bytes.withUnsafeBufferPointer { unitBytes in
+                replaced.bytes.withUnsafeBufferPointer { replacedBytes in
+                    for (position, index) in order.enumerated() {
+                        let (source, strings, item) = index < units.count
+                            ? (unitBytes, units, index) : (replacedBytes, replaced, index - units.count)
+                        Self.forEachCharacter(in: source, strings.starts[item], strings.starts[item + 1]) { character in
+                            output[written] = isRequired(character) ? character : Self.unknownCharacter
+                            written += 1
+                        }
+                        starts[position + 1] = written
+                        frequencies[position] = strings.counts[item]
+                    }
                 }
-                words.starts.append(words.characters.count)
             }
         }
-        return words
+        return TrainingWords(characters: characters, starts: starts, frequencies: frequencies, requiredCharacters: requiredSorted)
     }
 
     /// Calls `body` with each code point of `bytes[start..<end]`, decoded as SentencePiece's
@@ -161,18 +171,30 @@ extension BPETrainer {
 }
 
 extension BPETrainer {
-    /// The words in the order SentencePiece's `Sorted` gives them after unknown characters
-    /// are replaced by U+2585: count descending, then bytes ascending (for valid UTF-8 the
-    /// same as code point order). Words that become equal by the replacement are merged.
-    private static func sortedWords(_ units: ByteStrings, replacing isRequired: (UInt32) -> Bool) -> ByteStrings {
+    /// The order SentencePiece's `Sorted` gives the words after unknown characters are
+    /// replaced by U+2585: count descending, then bytes ascending (for valid UTF-8 the same
+    /// as code point order). Words that become equal by the replacement are merged into one
+    /// of `replaced`. In `order`, an index below `units.count` is a unit, the others are
+    /// `replaced` words (after `units.count`).
+    private static func sortedOrder(of units: ByteStrings, replacing isRequired: (UInt32) -> Bool)
+        -> (replaced: ByteStrings, order: [Int])
+    {
+        struct Key {
+            var count: Int64
+            /// Bytes 0..<8 and 8..<16, big-endian and zero-padded: decide most ties by themselves.
+            var prefix: UInt64
+            var prefix2: UInt64
+            var index: Int
+        }
+        var keys: [Key] = []
+        keys.reserveCapacity(units.count)
         // Words with a replaced character, in their replaced form, merged by equality (a word
         // with U+2585 never equals one without, and distinct words stay distinct otherwise).
+        var replaced = ByteStrings()
         var replacedIndex: [[UInt8]: Int] = [:]
-        var words = ByteStrings()
         var unknown: [UInt8] = []
         UTF8Scanning.appendEncoded(unknownCharacter, to: &unknown)
         units.bytes.withUnsafeBufferPointer { bytes in
-            var replaced = ByteStrings()
             for index in 0..<units.count {
                 let start = units.starts[index], end = units.starts[index + 1]
                 var allRequired = true
@@ -180,7 +202,8 @@ extension BPETrainer {
                     if allRequired && !isRequired(character) { allRequired = false }
                 }
                 if allRequired {
-                    words.append(UnsafeBufferPointer(rebasing: bytes[start..<end]), count: units.counts[index])
+                    keys.append(Key(count: units.counts[index], prefix: prefix(of: bytes, start, end),
+                                    prefix2: prefix(of: bytes, start + 8, end), index: index))
                     continue
                 }
                 var form: [UInt8] = []
@@ -194,41 +217,30 @@ extension BPETrainer {
                     form.withUnsafeBufferPointer { replaced.append($0, count: units.counts[index]) }
                 }
             }
+        }
+        replaced.bytes.withUnsafeBufferPointer { bytes in
+            for index in 0..<replaced.count {
+                let start = replaced.starts[index], end = replaced.starts[index + 1]
+                keys.append(Key(count: replaced.counts[index], prefix: prefix(of: bytes, start, end),
+                                prefix2: prefix(of: bytes, start + 8, end), index: units.count + index))
+            }
+        }
+        units.bytes.withUnsafeBufferPointer { unitBytes in
             replaced.bytes.withUnsafeBufferPointer { replacedBytes in
-                for index in 0..<replaced.count {
-                    words.append(UnsafeBufferPointer(rebasing: replacedBytes[replaced.starts[index]..<replaced.starts[index + 1]]),
-                                 count: replaced.counts[index])
+                func word(_ index: Int) -> UnsafeBufferPointer<UInt8> {
+                    index < units.count
+                        ? UnsafeBufferPointer(rebasing: unitBytes[units.starts[index]..<units.starts[index + 1]])
+                        : UnsafeBufferPointer(rebasing: replacedBytes[replaced.starts[index - units.count]..<replaced.starts[index - units.count + 1]])
+                }
+                keys.sort { first, second in
+                    if first.count != second.count { return first.count > second.count }
+                    if first.prefix != second.prefix { return first.prefix < second.prefix }
+                    if first.prefix2 != second.prefix2 { return first.prefix2 < second.prefix2 }
+                    return word(first.index).lexicographicallyPrecedes(word(second.index))
                 }
             }
         }
-
-        struct Key {
-            var count: Int64
-            /// Bytes 0..<8 and 8..<16, big-endian and zero-padded: decide most ties by themselves.
-            var prefix: UInt64
-            var prefix2: UInt64
-            var index: Int
-        }
-        var sorted = ByteStrings()
-        sorted.bytes.reserveCapacity(words.bytes.count)
-        words.bytes.withUnsafeBufferPointer { bytes in
-            func word(_ index: Int) -> UnsafeBufferPointer<UInt8> {
-                UnsafeBufferPointer(rebasing: bytes[words.starts[index]..<words.starts[index + 1]])
-            }
-            var keys = (0..<words.count).map { index in
-                let start = words.starts[index], end = words.starts[index + 1]
-                return Key(count: words.counts[index], prefix: prefix(of: bytes, start, end),
-                           prefix2: prefix(of: bytes, start + 8, end), index: index)
-            }
-            keys.sort { first, second in
-                if first.count != second.count { return first.count > second.count }
-                if first.prefix != second.prefix { return first.prefix < second.prefix }
-                if first.prefix2 != second.prefix2 { return first.prefix2 < second.prefix2 }
-                return word(first.index).lexicographicallyPrecedes(word(second.index))
-            }
-            for key in keys { sorted.append(word(key.index), count: key.count) }
-        }
-        return sorted
+        return (replaced, keys.map(\.index))
     }
 
     /// The first 8 bytes of `bytes[start..<end]` as a big-endian integer, zero-padded.
