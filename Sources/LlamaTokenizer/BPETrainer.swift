@@ -116,12 +116,16 @@ public final class BPETrainer {
         _ = consume corpus
         Self.trace("prepare", start); start = Date()
         let requiredCharacters = words.requiredCharacters
-        var merger = try PairMerger(words: consume words, options: options, source: source)
-        Self.trace("pairs", start); start = Date()
         let target = options.vocabSize - metaPieces.count - requiredCharacters.count
-        let pieces = merger.run(targetCount: target)
-        Self.trace("merge", start); start = Date()
-        if Self.tracing { FileHandle.standardError.write(Data("[tokenizer trainer]   storage: \(merger.storageSummary)\n".utf8)) }
+        let pieces: [[UInt32]]
+        do {
+            // The merger's storage is released before the model is built.
+            var merger = try PairMerger(words: consume words, options: options, source: source)
+            Self.trace("pairs", start); start = Date()
+            pieces = merger.run(targetCount: target)
+            Self.trace("merge", start); start = Date()
+            if Self.tracing { FileHandle.standardError.write(Data("[tokenizer trainer]   storage: \(merger.storageSummary)\n".utf8)) }
+        }
         defer { Self.trace("model", start) }
         return try makeModel(mergedPieces: pieces, requiredCharacters: requiredCharacters, charsMap: charsMap, source: source)
     }

@@ -76,12 +76,25 @@ struct IntegerTable: Sendable {
 
 /// A growable open-addressing hash map from pair keys (`left << 32 | right`) to 32-bit
 /// values, with removal (tombstones): the pair symbols of the BPE trainer. Key and value
-/// share one 16-byte slot, so a lookup touches one cache line. Keys `UInt64.max` and
+/// share one 12-byte slot, so a lookup mostly touches one cache line. Keys `UInt64.max` and
 /// `UInt64.max - 1` are reserved (no pair of non-negative ids has them).
 struct PairTable {
+    /// A key (in two halves, so that a slot takes 12 bytes) and its value.
     private struct Slot {
-        var key: UInt64
+        var keyHigh: UInt32
+        var keyLow: UInt32
         var value: Int32
+
+        init(key: UInt64, value: Int32) {
+            keyHigh = UInt32(truncatingIfNeeded: key >> 32)
+            keyLow = UInt32(truncatingIfNeeded: key)
+            self.value = value
+        }
+
+        var key: UInt64 {
+            get { UInt64(keyHigh) << 32 | UInt64(keyLow) }
+            set { self = Slot(key: newValue, value: value) }
+        }
     }
     private static let empty: UInt64 = .max
     private static let removed: UInt64 = .max - 1

@@ -132,7 +132,7 @@ struct PairMerger {
         "\(symbolTable.count) symbols (\((symbolTable.capacity * MemoryLayout<Symbol>.stride) >> 20) MiB), "
             + "\(characters.count) characters, \(positionLists.pool.count) position slots "
             + "(\((positionLists.pool.capacity * MemoryLayout<PositionLists.Position>.stride) >> 20) MiB), "
-            + "pair table \(pairCache.capacity) slots (\((pairCache.capacity * 16) >> 20) MiB), "
+            + "pair table \(pairCache.capacity) slots (\((pairCache.capacity * 12) >> 20) MiB), "
             + "queue \(queue.count) of \(queue.capacity) (\((queue.capacity * MemoryLayout<QueueEntry>.stride) >> 20) MiB)"
     }
 

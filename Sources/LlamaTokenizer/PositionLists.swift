@@ -1,6 +1,6 @@
 /// Lists of positions, one per pair symbol, kept in one pool without an allocation per list.
 ///
-/// A list is a chain of chunks whose capacities double (2, 4, …, 1024 positions), so a long
+/// A list is a chain of chunks whose capacities double (1, 2, …, 1024 positions), so a long
 /// list is read mostly sequentially, as an array would be, and appending never copies.
 /// Freed chunks go to a free list per capacity and are reused first. Positions come back
 /// in the order they were appended.
@@ -21,10 +21,11 @@ struct PositionLists {
         var lastCount: Int32 = 0
     }
 
-    /// Chunk capacities are `2 << sizeClass` for `sizeClass` in `0...largestClass`.
-    private static let largestClass: UInt8 = 9
+    /// Chunk capacities are `1 << sizeClass` for `sizeClass` in `0...largestClass` (most
+    /// pairs occur once or twice, so the first chunk holds one position).
+    private static let largestClass: UInt8 = 10
     /// The capacity of the largest chunks.
-    static let largestCapacity = 2 << Int(largestClass)
+    static let largestCapacity = 1 << Int(largestClass)
 
     /// `(total chunk capacity)`: the positions of all chunks.
     private(set) var pool: [Position] = []
@@ -43,7 +44,7 @@ struct PositionLists {
 
     /// Capacity of `chunk`.
     @inline(__always)
-    func capacity(of chunk: Int32) -> Int32 { 2 << Int32(chunkClass[Int(chunk)]) }
+    func capacity(of chunk: Int32) -> Int32 { 1 << Int32(chunkClass[Int(chunk)]) }
 
     /// A chunk of `sizeClass`, reused from the free list when possible.
     private mutating func allocateChunk(sizeClass: UInt8) -> Int32 {
@@ -57,7 +58,7 @@ struct PositionLists {
         chunkStart.append(Int32(pool.count))
         chunkClass.append(sizeClass)
         chunkNext.append(-1)
-        pool.append(contentsOf: repeatElement(Position(word: 0, left: 0), count: 2 << Int(sizeClass)))
+        pool.append(contentsOf: repeatElement(Position(word: 0, left: 0), count: 1 << Int(sizeClass)))
         return chunk
     }
 

@@ -19,7 +19,7 @@ final class PositionListsTests: XCTestCase {
     func testOrderIsKeptAcrossChunksAndChunksAreReused() {
         var lists = PositionLists()
         var first = PositionLists.List(), second = PositionLists.List()
-        // Interleaved appends: 3000 positions need chunks of 2, 4, …, 1024 and then 1024 again.
+        // Interleaved appends: 3000 positions need chunks of 1, 2, …, 1024 and then 1024 again.
         for index in 0..<3000 {
             lists.append(PositionLists.Position(word: 0, left: Int32(index)), to: &first)
             if index % 3 == 0 { lists.append(PositionLists.Position(word: 1, left: Int32(-index)), to: &second) }
