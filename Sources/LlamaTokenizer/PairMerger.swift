@@ -46,6 +46,8 @@ struct PairMerger {
     /// `(words)`: frequency of each word.
     private let wordFrequencies: [UInt64]
     let options: BPETrainerOptions
+    /// Which new pair symbols may become pieces.
+    private let validity: PieceValidity
 
     /// Symbols by id.
     var symbolTable: [Symbol] = []
@@ -77,6 +79,7 @@ struct PairMerger {
                 reason: "\(source): \(words.characters.count) characters in distinct words exceed 2^31; sample fewer sentences")
         }
         self.options = options
+        validity = PieceValidity(options: options)
         wordFrequencies = words.frequencies.map { UInt64(bitPattern: $0) }
         // Character symbols: the alphabet, the unknown character and the boundary character.
         for entry in words.requiredCharacters {
@@ -166,7 +169,7 @@ struct PairMerger {
             for offset in 0..<Int(leftSymbol.length) { characters.append(characters[Int(leftSymbol.characterStart) + offset]) }
             for offset in 0..<Int(rightSymbol.length) { characters.append(characters[Int(rightSymbol.characterStart) + offset]) }
             valid = characters.withUnsafeBufferPointer {
-                PieceValidity.isValid(UnsafeBufferPointer(rebasing: $0[start...]), options: options)
+                validity.isValid(UnsafeBufferPointer(rebasing: $0[start...]))
             }
             if !valid { characters.removeLast(length) }
         }
