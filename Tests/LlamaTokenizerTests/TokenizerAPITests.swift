@@ -105,6 +105,22 @@ final class TokenizerAPITests: XCTestCase {
         XCTAssertNotEqual(sentences(first), sentences(third))
     }
 
+    /// Training on sentences in memory gives the model that training on the same lines in a
+    /// file gives (the path `SentencePieceTextTokenizer.trainOrLoad` uses).
+    func testTrainingOnSentencesEqualsTrainingOnAFile() throws {
+        let lines = try ReferenceTool.lines(of: ReferenceTool.sharedCorpus("botchan.txt")).prefix(800)
+        let directory = try ReferenceTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("lines.txt")
+        try Data(lines.joined(separator: [0x0A]) + [0x0A]).write(to: file)
+        var options = BPETrainerOptions()
+        options.vocabSize = 400
+        let fromFile = try BPETrainer(options: options).train(inputFiles: [file])
+        let fromMemory = try BPETrainer(options: options).train(sentences: lines.map { String(decoding: $0, as: UTF8.self) })
+        XCTAssertEqual(fromMemory.pieces.map(\.piece), fromFile.pieces.map(\.piece))
+        XCTAssertEqual(fromMemory.pieces.count, 400)
+    }
+
     /// Both implementations of the Mersenne Twister agree with the C++ standard's check value.
     func testMersenneTwisterMatchesStandard() {
         var generator = MersenneTwister(seed: 5489)
