@@ -48,6 +48,16 @@ o, s = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 print(f"swift {o['train_seconds']:.3f} s, peak {int(sys.argv[3])/1024:.0f} MB | sentencepiece {s['train_seconds']:.3f} s, "
       f"peak {int(sys.argv[4])/1024:.0f} MB (python interpreter included) | ratio {s['train_seconds']/o['train_seconds']:.2f}x")
 PY
+echo "== the same, each run in a fresh process (wall seconds, peak RSS; start-up and writing the model included)"
+for run in 1 2 3; do
+  /usr/bin/time -f '%e %M' -o "$work/ours.cold" "$llama" tokenizer train --input="$kjv" --model_prefix="$work/cold" --vocab_size=8000 >/dev/null
+  /usr/bin/time -f '%e %M' -o "$work/theirs.cold" python3 -c 'import sys, sentencepiece as spm
+spm.SentencePieceTrainer.train(input=sys.argv[1], model_prefix=sys.argv[2], model_type="bpe", vocab_size=8000, minloglevel=2)' \
+    "$kjv" "$work/cold_spm"
+  read -r ours_s ours_kb < "$work/ours.cold"; read -r theirs_s theirs_kb < "$work/theirs.cold"
+  python3 -c "import sys; o, s = float(sys.argv[1]), float(sys.argv[3]); print(f'run {sys.argv[5]}: swift {o:.2f} s, {int(sys.argv[2])//1024} MB | python sentencepiece {s:.2f} s, {int(sys.argv[4])//1024} MB | ratio {s/o:.2f}x')" \
+    "$ours_s" "$ours_kb" "$theirs_s" "$theirs_kb" "$run"
+done
 echo "== memory with sampling: input_sentence_size=2000 (reservoir) on the same file"
 /usr/bin/time -f '%M' -o "$work/sampled.rss" "$llama" tokenizer bench --train="$kjv" --vocab_size=8000 --input_sentence_size=2000 --hard_vocab_limit=false --repeat=1 >/dev/null
 echo "swift peak $(( $(cat "$work/sampled.rss") / 1024 )) MB (whole file: $(( $(cat "$work/ours.rss") / 1024 )) MB)"

@@ -9,6 +9,7 @@ Commands (all output is JSON on stdout):
                             model_prefix=PREFIX, **options); prints {"seconds": t}
   vocab MODEL               [[piece, score, type], ...] with type the ModelProto number
   info MODEL                bos/eos/pad/unk ids and the piece count
+  version                   {"version": sentencepiece.__version__}
 """
 import json
 import sys
@@ -61,6 +62,8 @@ def main():
         sp = spm.SentencePieceProcessor(model_file=sys.argv[2])
         json.dump({'bos': sp.bos_id(), 'eos': sp.eos_id(), 'pad': sp.pad_id(), 'unk': sp.unk_id(),
                    'size': sp.get_piece_size()}, sys.stdout)
+    elif command == 'version':
+        json.dump({'version': spm.__version__}, sys.stdout)
     else:
         raise SystemExit('unknown command ' + command)
 

@@ -50,9 +50,11 @@ struct TokenizerTrainCommand: ParsableCommand {
             model.trainerSpec.modelPrefix = prefix
             let seconds = Date().timeIntervalSince(start)
             let modelURL = URL(fileURLWithPath: prefix + ".model"), vocabURL = URL(fileURLWithPath: prefix + ".vocab")
+            let writeStart = Date()
             try SentencePieceModelFile.write(model, to: modelURL)
             try AtomicFileWriter.write(Data(BPETrainer.vocabularyText(of: model, withScores: options.vocabularyOutputPieceScore).utf8),
                                        to: vocabURL)
+            BPETrainer.trace("write", writeStart)
             if json {
                 print("{\"model\":\(TokenizerIO.jsonString(modelURL.path)),\"vocab\":\(TokenizerIO.jsonString(vocabURL.path)),"
                     + "\"pieces\":\(model.pieces.count),\"seconds\":\(String(format: "%.3f", seconds))}")

@@ -4,7 +4,7 @@ extension BPETrainer {
     /// Builds the `ModelProto` the way SentencePiece's `TrainerInterface::Serialize` does:
     /// ids taken by meta pieces hold them (score 0); the other ids hold, in order, the
     /// merged pieces and then the kept characters, with score `-position`.
-    func makeModel(mergedPieces: [[UInt32]], requiredCharacters: [(character: UInt32, count: Int64)],
+    func makeModel(mergedPieces: [[UInt32]], requiredCharacters: [(character: UInt32, count: Int64)], charsMap: [UInt8],
                    source: String) throws -> Sentencepiece_ModelProto
     {
         var ordinary: [[UInt32]] = mergedPieces
@@ -41,7 +41,7 @@ extension BPETrainer {
         model.trainerSpec = trainerSpec(vocabularySize: model.pieces.count)
         var normalizerSpec = Sentencepiece_NormalizerSpec()
         normalizerSpec.name = options.normalizationRuleName
-        normalizerSpec.precompiledCharsmap = Data(try NormalizationRules.precompiledCharsMap(named: options.normalizationRuleName))
+        normalizerSpec.precompiledCharsmap = Data(charsMap)
         normalizerSpec.addDummyPrefix = options.addDummyPrefix
         normalizerSpec.removeExtraWhitespaces = options.removeExtraWhitespaces
         normalizerSpec.escapeWhitespaces = true
@@ -89,12 +89,28 @@ extension BPETrainer {
     /// The `.vocab` text SentencePiece writes next to a model: `piece<TAB>score` per line
     /// (score as C++ streams print floats, i.e. `%g`), or the piece alone.
     public static func vocabularyText(of model: Sentencepiece_ModelProto, withScores: Bool = true) -> String {
-        var text = ""
+        var text: [UInt8] = []
         for piece in model.pieces {
-            text += piece.piece
-            if withScores { text += "\t" + String(format: "%g", Double(piece.score)) }
-            text += "\n"
+            text.append(contentsOf: piece.piece.utf8)
+            if withScores {
+                text.append(0x09)
+                appendScore(piece.score, to: &text)
+            }
+            text.append(0x0A)
         }
-        return text
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Appends `score` as `%g` prints it. Trained scores are whole numbers, which `%g`
+    /// prints as integers below 10^6 (`-0` for negative zero); those are written directly
+    /// (`String(format:)` costs microseconds per call), everything else goes through `%g`.
+    static func appendScore(_ score: Float, to text: inout [UInt8]) {
+        let magnitude = score.magnitude
+        if magnitude < 1_000_000 && magnitude.rounded(.towardZero) == magnitude {
+            if score.sign == .minus { text.append(0x2D) }
+            text.append(contentsOf: String(Int(magnitude)).utf8)
+        } else {
+            text.append(contentsOf: String(format: "%g", Double(score)).utf8)
+        }
     }
 }

@@ -96,7 +96,7 @@ public final class BPETrainer {
         let start = Date()
         let corpus = try loadSentences(from: inputFiles)
         Self.trace("load", start)
-        return try train(corpus: corpus, source: source)
+        return try train(corpus: consume corpus, source: source)
     }
 
     /// Trains on sentences given in memory (one sentence per element).
@@ -105,26 +105,40 @@ public final class BPETrainer {
         for sentence in sentences {
             if !selector.add(Array(sentence.utf8)[...], frequency: 1) { break }
         }
-        return try train(corpus: selector.sentences, source: "<memory>")
+        return try train(corpus: selector.finish(), source: "<memory>")
     }
 
-    private func train(corpus: [(sentence: [UInt8], frequency: Int64)], source: String) throws -> Sentencepiece_ModelProto {
+    private func train(corpus: consuming TrainingSentences, source: String) throws -> Sentencepiece_ModelProto {
         if corpus.isEmpty { throw TokenizerError.emptyTrainingInput(path: source) }
         var start = Date()
-        let words = try prepareWords(corpus, source: source)
+        let charsMap = try NormalizationRules.precompiledCharsMap(named: options.normalizationRuleName)
+        let words = try prepareWords(corpus, charsMap: charsMap, source: source)
+        _ = consume corpus
         Self.trace("prepare", start); start = Date()
-        var merger = PairMerger(words: words.words, requiredCharacters: words.requiredCharacters, options: options)
-        Self.trace("pairs", start); start = Date()
-        let target = options.vocabSize - metaPieces.count - words.requiredCharacters.count
-        let pieces = merger.run(targetCount: target)
-        Self.trace("merge", start); start = Date()
+        let requiredCharacters = words.requiredCharacters
+        let target = options.vocabSize - metaPieces.count - requiredCharacters.count
+        let pieces: [[UInt32]]
+        do {
+            // The merger's storage is released before the model is built.
+            var merger = try PairMerger(words: consume words, options: options, source: source)
+            Self.trace("pairs", start); start = Date()
+            pieces = merger.run(targetCount: target)
+            Self.trace("merge", start); start = Date()
+            if Self.tracing { FileHandle.standardError.write(Data("[tokenizer trainer]   storage: \(merger.storageSummary)\n".utf8)) }
+        }
         defer { Self.trace("model", start) }
-        return try makeModel(mergedPieces: pieces, requiredCharacters: words.requiredCharacters, source: source)
+        return try makeModel(mergedPieces: pieces, requiredCharacters: requiredCharacters, charsMap: charsMap, source: source)
     }
 
     /// Reads sentences from the files, applying SentencePiece's filters and sampling.
-    func loadSentences(from inputFiles: [URL]) throws -> [(sentence: [UInt8], frequency: Int64)] {
+    func loadSentences(from inputFiles: [URL]) throws -> TrainingSentences {
         var selector = SentenceSelector(options: options)
+        if options.inputSentenceSize == 0 {
+            // Every line is kept: room for all of them at once instead of growing by copies.
+            selector.reserveBytes(inputFiles.reduce(0) { total, url in
+                total + ((try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0)
+            })
+        }
         let isTSV = options.inputFormat == "tsv"
         for url in inputFiles {
             var keepGoing = true
@@ -147,66 +161,16 @@ public final class BPETrainer {
             }
             if !keepGoing { break }
         }
-        return selector.sentences
-    }
-}
-
-/// Chooses the training sentences as SentencePiece's `SentenceSelector` does: all of them,
-/// the first `input_sentence_size`, or a uniform reservoir sample of that many (memory
-/// bounded by the sample size).
-struct SentenceSelector {
-    private(set) var sentences: [(sentence: [UInt8], frequency: Int64)] = []
-    private let limit: UInt64
-    private let shuffles: Bool
-    private let maximumLength: Int
-    private var generator: MersenneTwister
-    private var total: UInt64 = 0
-
-    init(options: BPETrainerOptions) {
-        limit = options.inputSentenceSize
-        shuffles = options.shuffleInputSentence
-        maximumLength = options.maxSentenceLength
-        generator = MersenneTwister(seed: options.seed)
-    }
-
-    /// Offers one line; returns false once no further line can be taken.
-    mutating func add(_ sentence: ArraySlice<UInt8>, frequency: Int64) -> Bool {
-        if sentence.isEmpty || sentence.count > maximumLength { return true }
-        if Self.containsUnknownCharacter(sentence) { return true }
-        if limit == 0 {
-            sentences.append((Array(sentence), frequency))
-        } else if shuffles {
-            total += 1
-            if UInt64(sentences.count) < limit {
-                sentences.append((Array(sentence), frequency))
-            } else {
-                let slot = generator.uniform(upTo: total - 1)
-                if slot < UInt64(sentences.count) { sentences[Int(slot)] = (Array(sentence), frequency) }
-            }
-        } else {
-            sentences.append((Array(sentence), frequency))
-            if UInt64(sentences.count) >= limit { return false }
-        }
-        return true
-    }
-
-    /// Whether the bytes contain U+2585 (E2 96 85), which SentencePiece reserves.
-    private static func containsUnknownCharacter(_ bytes: ArraySlice<UInt8>) -> Bool {
-        var index = bytes.startIndex
-        while index + 2 < bytes.endIndex {
-            if bytes[index] == 0xE2 && bytes[index + 1] == 0x96 && bytes[index + 2] == 0x85 { return true }
-            index += 1
-        }
-        return false
+        return selector.finish()
     }
 }
 
 extension BPETrainer {
     /// Whether phase timings go to standard error (`LLAMA_TOKENIZER_TRACE=1`).
-    static let tracing = ProcessInfo.processInfo.environment["LLAMA_TOKENIZER_TRACE"] == "1"
+    public static let tracing = ProcessInfo.processInfo.environment["LLAMA_TOKENIZER_TRACE"] == "1"
 
     /// Prints the time since `start` for a training phase when tracing.
-    static func trace(_ phase: String, _ start: Date) {
+    public static func trace(_ phase: String, _ start: Date) {
         if tracing {
             FileHandle.standardError.write(Data("[tokenizer trainer] \(phase): \(String(format: "%.3f", Date().timeIntervalSince(start))) s\n".utf8))
         }

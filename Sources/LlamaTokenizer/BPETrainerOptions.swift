@@ -40,7 +40,9 @@ public struct BPETrainerOptions: Sendable, Equatable {
     /// With `inputSentenceSize`, sample sentences uniformly instead of taking the first ones
     /// (`shuffle_input_sentence`).
     public var shuffleInputSentence = true
-    /// Seed of the sentence sampler. SentencePiece always uses 12345678 here.
+    /// Seed of the sentence sampler (`std::mt19937`). SentencePiece always uses the
+    /// constant 12345678 here; with it the sample is that of sentencepiece ≤ 0.2.1
+    /// (0.2.2 and later sample differently in every process, see docs/tokenizer.md).
     public var seed: UInt32 = 12_345_678
     /// Input format: `text` (one sentence per line) or `tsv` (`sentence<TAB>count`) (`input_format`).
     public var inputFormat = "text"

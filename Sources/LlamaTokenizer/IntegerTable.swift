@@ -74,14 +74,41 @@ struct IntegerTable: Sendable {
     }
 }
 
-/// A growable open-addressing hash map from 64-bit keys to 32-bit values, with removal
-/// (tombstones). Keys `UInt64.max` and `UInt64.max - 1` are reserved.
-struct MutableIntegerTable {
+/// A growable open-addressing hash map from pair keys (`left << 32 | right`) to 32-bit
+/// values, with removal (tombstones): the pair symbols of the BPE trainer. Key and value
+/// share one 12-byte slot, so a lookup mostly touches one cache line. Keys `UInt64.max` and
+/// `UInt64.max - 1` are reserved (no pair of non-negative ids has them).
+struct PairTable {
+    /// A key (in two halves, so that a slot takes 12 bytes) and its value.
+    private struct Slot {
+        var keyHigh: UInt32
+        var keyLow: UInt32
+        var value: Int32
+
+        init(key: UInt64, value: Int32) {
+            keyHigh = UInt32(truncatingIfNeeded: key >> 32)
+            keyLow = UInt32(truncatingIfNeeded: key)
+            self.value = value
+        }
+
+        var key: UInt64 {
+            get { UInt64(keyHigh) << 32 | UInt64(keyLow) }
+            set { self = Slot(key: newValue, value: value) }
+        }
+    }
     private static let empty: UInt64 = .max
     private static let removed: UInt64 = .max - 1
-    private var keys = [UInt64](repeating: MutableIntegerTable.empty, count: 1024)
-    private var values = [Int32](repeating: 0, count: 1024)
-    private var used = 0  // live keys and tombstones
+    private var slots = [Slot](repeating: Slot(key: PairTable.empty, value: 0), count: 1024)
+    /// Live keys and tombstones.
+    private var used = 0
+    /// Number of slots.
+    var capacity: Int { slots.count }
+
+    /// The key of the pair `(left, right)`.
+    @inline(__always)
+    static func key(_ left: Int32, _ right: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
+    }
 
     @inline(__always)
     private static func slot(for key: UInt64, mask: Int) -> Int {
@@ -91,13 +118,13 @@ struct MutableIntegerTable {
     /// The value stored for `key`, or nil.
     @inline(__always)
     func value(for key: UInt64) -> Int32? {
-        keys.withUnsafeBufferPointer { keys -> Int32? in
-            let mask = keys.count - 1
+        slots.withUnsafeBufferPointer { slots -> Int32? in
+            let mask = slots.count - 1
             var slot = Self.slot(for: key, mask: mask)
             while true {
-                let stored = keys[slot]
-                if stored == key { return values[slot] }
-                if stored == Self.empty { return nil }
+                let stored = slots[slot]
+                if stored.key == key { return stored.value }
+                if stored.key == Self.empty { return nil }
                 slot = (slot + 1) & mask
             }
         }
@@ -105,13 +132,13 @@ struct MutableIntegerTable {
 
     /// Stores `value` for `key`.
     mutating func set(_ value: Int32, for key: UInt64) {
-        if (used + 1) * 2 > keys.count { rehash(capacity: keys.count * 2) }
-        let mask = keys.count - 1
+        if (used + 1) * 2 > slots.count { rehash(capacity: slots.count * 2) }
+        let mask = slots.count - 1
         var slot = Self.slot(for: key, mask: mask)
         var firstRemoved = -1
         while true {
-            let stored = keys[slot]
-            if stored == key { values[slot] = value; return }
+            let stored = slots[slot].key
+            if stored == key { slots[slot].value = value; return }
             if stored == Self.removed && firstRemoved < 0 { firstRemoved = slot }
             if stored == Self.empty { break }
             slot = (slot + 1) & mask
@@ -121,33 +148,30 @@ struct MutableIntegerTable {
         } else {
             used += 1
         }
-        keys[slot] = key
-        values[slot] = value
+        slots[slot] = Slot(key: key, value: value)
     }
 
     /// Removes `key` if present.
     mutating func remove(_ key: UInt64) {
-        let mask = keys.count - 1
+        let mask = slots.count - 1
         var slot = Self.slot(for: key, mask: mask)
         while true {
-            let stored = keys[slot]
-            if stored == key { keys[slot] = Self.removed; return }
+            let stored = slots[slot].key
+            if stored == key { slots[slot].key = Self.removed; return }
             if stored == Self.empty { return }
             slot = (slot + 1) & mask
         }
     }
 
     private mutating func rehash(capacity: Int) {
-        let oldKeys = keys, oldValues = values
-        keys = [UInt64](repeating: Self.empty, count: capacity)
-        values = [Int32](repeating: 0, count: capacity)
+        let old = slots
+        slots = [Slot](repeating: Slot(key: Self.empty, value: 0), count: capacity)
         used = 0
         let mask = capacity - 1
-        for (index, key) in oldKeys.enumerated() where key != Self.empty && key != Self.removed {
-            var slot = Self.slot(for: key, mask: mask)
-            while keys[slot] != Self.empty { slot = (slot + 1) & mask }
-            keys[slot] = key
-            values[slot] = oldValues[index]
+        for entry in old where entry.key != Self.empty && entry.key != Self.removed {
+            var slot = Self.slot(for: entry.key, mask: mask)
+            while slots[slot].key != Self.empty { slot = (slot + 1) & mask }
+            slots[slot] = entry
             used += 1
         }
     }

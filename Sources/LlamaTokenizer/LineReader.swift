@@ -33,7 +33,7 @@ public enum LineReader {
             }
             if count == 0 { break }
             var lineStart = 0
-            for index in 0..<count where buffer[index] == 0x0A {
+            while lineStart < count, let index = newline(in: buffer, from: lineStart, to: count) {
                 if carry.isEmpty {
                     if try !body(buffer[lineStart..<index]) { return }
                 } else {
@@ -46,5 +46,14 @@ public enum LineReader {
             carry.append(contentsOf: buffer[lineStart..<count])
         }
         if !carry.isEmpty { _ = try body(carry[...]) }
+    }
+
+    /// The index of the first `\n` in `buffer[start..<end]`, or nil (`memchr`).
+    @inline(__always)
+    private static func newline(in buffer: [UInt8], from start: Int, to end: Int) -> Int? {
+        buffer.withUnsafeBufferPointer { bytes -> Int? in
+            guard let base = bytes.baseAddress, let found = memchr(base + start, 0x0A, end - start) else { return nil }
+            return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        }
     }
 }

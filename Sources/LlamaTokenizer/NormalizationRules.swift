@@ -49,7 +49,7 @@ enum UnicodeScript {
 
     /// Scripts of the first `directLimit` code points, looked up without a search.
     private static let directLimit: UInt32 = 0x3100
-    private static let direct: [UInt16] = (0..<directLimit).map { searchScript(of: $0) }
+    static let direct: [UInt16] = (0..<directLimit).map { searchScript(of: $0) }
 
     /// The script of `codePoint`.
     @inline(__always)

@@ -27,8 +27,8 @@ struct Normalizer: Sendable {
     /// For each ASCII byte: true when it is copied as is whenever the next byte is ASCII
     /// too (or the text ends): no protected symbol starts with it, it is not a rule of its
     /// own, and no rule continues it with an ASCII byte. A fast path with the same result
-    /// as the full lookup.
-    private let asciiPassesThrough: [Bool]
+    /// as the full lookup. `(128)`
+    let asciiPassesThrough: [Bool]
 
     /// Creates a normalizer.
     ///

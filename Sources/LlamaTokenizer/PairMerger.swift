@@ -12,115 +12,99 @@ import Foundation
 /// smallest UTF-8 byte string (then, where SentencePiece's heap order decides between two
 /// symbols with the same text, the older symbol). A piece already produced along another
 /// merge path is dropped. Frequencies use wrapping unsigned arithmetic like the original.
+///
+/// Storage is flat, so that the loop allocates nothing per symbol or position: symbol
+/// records in one array, their characters in one arena, positions in `PositionLists`, pair
+/// symbols in an open-addressing table.
 struct PairMerger {
-    /// A place where a pair symbol was formed: the word and the indices of its two parts
-    /// in `symbols` (the flattened words).
-    struct Position {
-        var word: Int32
+    /// What is known about one symbol (48 bytes).
+    struct Symbol {
+        /// The two symbols it merges (-1 for a character).
         var left: Int32
         var right: Int32
-    }
-
-    /// A queue entry: the symbol and its frequency when pushed.
-    private struct QueueEntry {
+        /// Its characters: `characters[characterStart..<characterStart + length]`.
+        var characterStart: Int32
+        var length: Int32
         var frequency: UInt64
-        var symbol: Int32
+        /// The first three code points, 21 bits each (0 where the symbol is shorter): orders
+        /// symbols of equal length like their characters, up to the third.
+        var prefix: UInt64
+        /// Where it was formed (pair symbols).
+        var positions = PositionLists.List()
+        var isUnknown: Bool
+        var isActive = true
+        var isPending = false
+        var needsRecomputation = true
     }
 
-    /// Symbol ids of all words, one after the other; -1 where a symbol was merged into its
-    /// left neighbour. Word `w` occupies `wordStarts[w]..<wordStarts[w + 1]`.
-    private var symbols: [Int32] = []
-    private var wordStarts: [Int32] = []
-    /// Frequency of each word.
+    /// Symbol ids of all words, one after the other, with `separator` before, between and
+    /// after them (so that no scan needs the word's bounds); -1 where a symbol was merged
+    /// into its left neighbour. Word `w` occupies `starts[w] + w + 1 ..< starts[w + 1] + w + 1`
+    /// for the `starts` of `TrainingWords`.
+    private var wordSymbols: [Int32] = []
+    private static let separator: Int32 = -2
+    /// `(words)`: frequency of each word.
     private let wordFrequencies: [UInt64]
-    private let options: BPETrainerOptions
+    let options: BPETrainerOptions
+    /// Which new pair symbols may become pieces.
+    private let validity: PieceValidity
 
-    // Symbol storage, indexed by symbol id.
-    private var leftOf: [Int32] = []
-    private var rightOf: [Int32] = []
-    private var charactersOf: [[UInt32]] = []
-    /// Number of characters of each symbol (compared before the characters themselves).
-    private var lengthOf: [Int32] = []
-    private var isUnknown: [Bool] = []
-    private var frequencyOf: [UInt64] = []
-    private var positionsOf: [[Position]] = []
-    private var isActive: [Bool] = []
-    private var isPending: [Bool] = []
-    private var needsRecomputation: [Bool] = []
+    /// Symbols by id.
+    var symbolTable: [Symbol] = []
+    /// Characters of all symbols, one after the other.
+    var characters: [UInt32] = []
+    /// Where each pair symbol was formed.
+    private var positionLists = PositionLists()
 
-    /// `symbols_cache_` for characters and for pairs (keyed `left << 32 | right`).
-    private var characterCache: [UInt32: Int32] = [:]
+    /// `symbols_cache_` for characters: dense below U+10000, a dictionary above.
+    private var basicCharacterIds = [Int32](repeating: -1, count: 0x10000)
+    private var otherCharacterIds: [UInt32: Int32] = [:]
     /// Pair symbols by pair key; `invalidPair` marks pairs known to form an invalid piece
     /// (the check is a pure function of the pair).
-    private var pairCache = MutableIntegerTable()
+    private var pairCache = PairTable()
     private static let invalidPair: Int32 = -2
     private var pending: [Int32] = []
-    private var queue: [QueueEntry] = []
+    /// Scratch list of the positions of one chunk that hold the pair being merged.
+    private var live = [PositionLists.Position](repeating: PositionLists.Position(word: 0, left: 0),
+                                                count: PositionLists.largestCapacity)
+    /// The priority queue (a binary heap, best first).
+    var queue: [QueueEntry] = []
 
-    init(words: [(characters: [UInt32], frequency: Int64)], requiredCharacters: [(character: UInt32, count: Int64)],
-         options: BPETrainerOptions)
-    {
+    /// - Throws: `TokenizerError.invalidTrainingOption` when the words hold more characters
+    ///   than 32-bit indices address.
+    init(words: consuming TrainingWords, options: BPETrainerOptions, source: String) throws {
+        guard words.characters.count + words.count < Int(Int32.max) else {
+            throw TokenizerError.invalidTrainingOption(
+                name: "input_sentence_size",
+                reason: "\(source): \(words.characters.count) characters in distinct words exceed 2^31; sample fewer sentences")
+        }
         self.options = options
-        wordFrequencies = words.map { UInt64(bitPattern: $0.frequency) }
+        validity = PieceValidity(options: options)
+        wordFrequencies = words.frequencies.map { UInt64(bitPattern: $0) }
         // Character symbols: the alphabet, the unknown character and the boundary character.
-        for entry in requiredCharacters {
+        for entry in words.requiredCharacters {
             _ = characterSymbol(entry.character, frequency: entry.count > 0 ? UInt64(entry.count) : 1)
         }
         _ = characterSymbol(BPETrainer.unknownCharacter, frequency: 1)
         _ = characterSymbol(BPETrainer.boundaryCharacter, frequency: 1)
-        let characterIds = characterCache
-        var flat: [Int32] = []
-        var starts: [Int32] = [0]
-        flat.reserveCapacity(words.reduce(0) { $0 + $1.characters.count })
-        starts.reserveCapacity(words.count + 1)
-        var lastCharacter: UInt32 = .max, lastId: Int32 = -1
-        for word in words {
-            for character in word.characters {
-                if character != lastCharacter {
-                    lastCharacter = character
-                    lastId = characterIds[character] ?? -1
+        var flat = [Int32](repeating: Self.separator, count: words.characters.count + words.count + 1)
+        flat.withUnsafeMutableBufferPointer { flat in
+            basicCharacterIds.withUnsafeBufferPointer { basic in
+                for word in 0..<words.count {
+                    for index in words.starts[word]..<words.starts[word + 1] {
+                        let character = words.characters[index]
+                        flat[index + word + 1] = character < 0x10000 ? basic[Int(character)] : otherCharacterIds[character] ?? -1
+                    }
                 }
-                flat.append(lastId)
-            }
-            starts.append(Int32(flat.count))
-        }
-        symbols = flat
-        wordStarts = starts
-        collectInitialPairs()
-    }
-
-    /// Counts all adjacent pairs, in parallel over contiguous ranges of words, then creates
-    /// their symbols in range order so that positions stay in word order.
-    private mutating func collectInitialPairs() {
-        let wordCount = wordStarts.count - 1
-        let workers = max(1, min(options.numThreads, wordCount))
-        var partial = [PairCounts](repeating: PairCounts(), count: workers)
-        let symbols = self.symbols, starts = wordStarts, frequencies = wordFrequencies, unknown = isUnknown
-        partial.withUnsafeMutableBufferPointer { tables in
-            let tables = tables
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let begin = wordCount * worker / workers, end = wordCount * (worker + 1) / workers
-                tables[worker] = PairCounts(symbols: symbols, starts: starts, frequencies: frequencies, unknown: unknown,
-                                            words: begin..<end)
             }
         }
-        // Symbol ids in a deterministic order (by pair key) within each range; positions
-        // stay in word order because the ranges are taken in order.
-        for counts in partial {
-            for local in counts.keys.indices.sorted(by: { counts.keys[$0] < counts.keys[$1] }) {
-                let key = counts.keys[local]
-                guard let symbol = pairSymbol(Int32(truncatingIfNeeded: key >> 32), Int32(truncatingIfNeeded: key & 0xFFFF_FFFF))
-                else { continue }
-                let index = Int(symbol)
-                frequencyOf[index] &+= counts.frequencies[local]
-                let range = Int(counts.positionStarts[local])..<Int(counts.positionStarts[local + 1])
-                if positionsOf[index].isEmpty {
-                    positionsOf[index] = Array(counts.positions[range])
-                } else {
-                    positionsOf[index].append(contentsOf: counts.positions[range])
-                }
-                markPending(symbol)
-            }
+        wordSymbols = flat
+        positionLists.reserveCapacity(words.characters.count * 2)
+        // All adjacent pairs, in word order (SentencePiece's initial `AddNewPair` calls).
+        for word in 0..<words.count {
+            let first = words.starts[word] + word + 1, end = words.starts[word + 1] + word + 1
+            if end - first < 2 { continue }
+            for index in (first + 1)..<end { addPair(word: word, left: index - 1, right: index) }
         }
         flushPending()
     }
@@ -129,59 +113,78 @@ struct PairMerger {
     /// merged pieces in order (the piece at index i gets score -i).
     mutating func run(targetCount: Int) -> [[UInt32]] {
         var pieces: [[UInt32]] = []
-        var produced = Set<[UInt32]>()
+        var produced = ProducedPieces(capacity: targetCount)
         while pieces.count < targetCount {
             guard let best = popBest() else { break }
-            let index = Int(best)
-            if !produced.insert(charactersOf[index]).inserted {
+            let symbol = symbolTable[Int(best)]
+            let start = Int(symbol.characterStart), end = start + Int(symbol.length)
+            let isNew = characters.withUnsafeBufferPointer { produced.insert(UnsafeBufferPointer(rebasing: $0[start..<end])) }
+            if !isNew {
                 retire(best)
                 continue
             }
-            pieces.append(charactersOf[index])
+            pieces.append(Array(characters[start..<end]))
             accept(best)
             flushPending()
         }
         return pieces
     }
 
-    // MARK: Symbols
-
-    private mutating func newSymbol(left: Int32, right: Int32, characters: [UInt32], unknown: Bool, frequency: UInt64) -> Int32 {
-        let id = Int32(leftOf.count)
-        leftOf.append(left)
-        rightOf.append(right)
-        charactersOf.append(characters)
-        lengthOf.append(Int32(characters.count))
-        isUnknown.append(unknown)
-        frequencyOf.append(frequency)
-        positionsOf.append([])
-        isActive.append(true)
-        isPending.append(false)
-        needsRecomputation.append(true)
-        return id
+    /// Sizes of the storage, for `LLAMA_TOKENIZER_TRACE`.
+    var storageSummary: String {
+        "\(symbolTable.count) symbols (\((symbolTable.capacity * MemoryLayout<Symbol>.stride) >> 20) MiB), "
+            + "\(characters.count) characters, \(positionLists.pool.count) position slots "
+            + "(\((positionLists.pool.capacity * MemoryLayout<PositionLists.Position>.stride) >> 20) MiB), "
+            + "pair table \(pairCache.capacity) slots (\((pairCache.capacity * 12) >> 20) MiB), "
+            + "queue \(queue.count) of \(queue.capacity) (\((queue.capacity * MemoryLayout<QueueEntry>.stride) >> 20) MiB)"
     }
+
+    // MARK: Symbols
 
     /// SentencePiece `GetCharSymbol`.
     private mutating func characterSymbol(_ character: UInt32, frequency: UInt64) -> Int32 {
-        if let id = characterCache[character] { return id }
-        let id = newSymbol(left: -1, right: -1, characters: [character], unknown: character == BPETrainer.unknownCharacter,
-                           frequency: frequency)
-        characterCache[character] = id
+        let known = character < 0x10000 ? basicCharacterIds[Int(character)] : otherCharacterIds[character] ?? -1
+        if known >= 0 { return known }
+        let id = Int32(symbolTable.count)
+        symbolTable.append(Symbol(left: -1, right: -1, characterStart: Int32(characters.count), length: 1, frequency: frequency,
+                                  prefix: UInt64(character & 0x1F_FFFF) << 42, isUnknown: character == BPETrainer.unknownCharacter))
+        characters.append(character)
+        if character < 0x10000 { basicCharacterIds[Int(character)] = id } else { otherCharacterIds[character] = id }
         return id
     }
 
     /// SentencePiece `GetPairSymbol`: the symbol for `left + right`, created on first use,
-    /// or nil when either side is unknown or the result is not a valid piece.
-    private mutating func pairSymbol(_ left: Int32, _ right: Int32) -> Int32? {
-        if left < 0 || right < 0 || isUnknown[Int(left)] || isUnknown[Int(right)] { return nil }
-        let key = UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))
-        if let id = pairCache.value(for: key) { return id == Self.invalidPair ? nil : id }
-        let characters = charactersOf[Int(left)] + charactersOf[Int(right)]
-        if !PieceValidity.isValid(characters, options: options) {
-            pairCache.set(Self.invalidPair, for: key)
-            return nil
+    /// or -1 when either side is unknown or the result is not a valid piece.
+    @inline(__always)
+    private mutating func pairSymbol(_ left: Int32, _ right: Int32) -> Int32 {
+        if left < 0 || right < 0 { return -1 }
+        let leftSymbol = symbolTable[Int(left)], rightSymbol = symbolTable[Int(right)]
+        if leftSymbol.isUnknown || rightSymbol.isUnknown { return -1 }
+        let key = PairTable.key(left, right)
+        if let id = pairCache.value(for: key) { return id == Self.invalidPair ? -1 : id }
+        let length = Int(leftSymbol.length + rightSymbol.length)
+        let start = characters.count
+        var valid = length <= options.maxSentencepieceLength
+        if valid {
+            for offset in 0..<Int(leftSymbol.length) { characters.append(characters[Int(leftSymbol.characterStart) + offset]) }
+            for offset in 0..<Int(rightSymbol.length) { characters.append(characters[Int(rightSymbol.characterStart) + offset]) }
+            valid = characters.withUnsafeBufferPointer {
+                validity.isValid(UnsafeBufferPointer(rebasing: $0[start...]))
+            }
+            if !valid { characters.removeLast(length) }
         }
-        let id = newSymbol(left: left, right: right, characters: characters, unknown: false, frequency: 0)
+        if !valid {
+            pairCache.set(Self.invalidPair, for: key)
+            return -1
+        }
+        var prefix: UInt64 = 0
+        for offset in 0..<3 {
+            prefix <<= 21
+            if offset < length { prefix |= UInt64(characters[start + offset] & 0x1F_FFFF) }
+        }
+        let id = Int32(symbolTable.count)
+        symbolTable.append(Symbol(left: left, right: right, characterStart: Int32(start), length: Int32(length), frequency: 0,
+                                  prefix: prefix, isUnknown: false))
         pairCache.set(id, for: key)
         return id
     }
@@ -189,85 +192,118 @@ struct PairMerger {
     /// Removes a chosen or duplicate symbol from the cache and deactivates it.
     private mutating func retire(_ symbol: Int32) {
         let index = Int(symbol)
-        pairCache.remove(UInt64(UInt32(leftOf[index])) << 32 | UInt64(UInt32(rightOf[index])))
-        isActive[index] = false
-        positionsOf[index] = []
+        pairCache.remove(PairTable.key(symbolTable[index].left, symbolTable[index].right))
+        symbolTable[index].isActive = false
+        releasePositions(of: index)
+    }
+
+    // MARK: Positions
+
+    /// Empties the positions of `symbol`.
+    private mutating func releasePositions(of symbol: Int) {
+        positionLists.release(&symbolTable[symbol].positions)
     }
 
     // MARK: Merging
 
     /// SentencePiece `AcceptSymbol`: merges `best` at each of its positions that still
-    /// holds its two parts, updating the neighbouring pairs.
+    /// holds its two parts, updating the neighbouring pairs. No position is added to
+    /// `best` itself meanwhile (new pairs contain `best`, which is younger than its parts).
     private mutating func accept(_ best: Int32) {
-        let index = Int(best)
-        let left = leftOf[index], right = rightOf[index]
-        let positions = positionsOf[index]
-        for position in positions {
-            let leftIndex = Int(position.left), rightIndex = Int(position.right)
-            if symbols[leftIndex] != left || symbols[rightIndex] != right { continue }
-            let word = Int(position.word)
-            let next = nextIndex(after: rightIndex, end: Int(wordStarts[word + 1]))
-            let previous = previousIndex(before: leftIndex, start: Int(wordStarts[word]))
-            resetFrequency(word: word, left: previous, right: leftIndex, best: best)
-            resetFrequency(word: word, left: rightIndex, right: next, best: best)
-            symbols[leftIndex] = best
-            symbols[rightIndex] = -1
-            addPair(word: word, left: previous, right: leftIndex)
-            addPair(word: word, left: leftIndex, right: next)
+        let left = symbolTable[Int(best)].left, right = symbolTable[Int(best)].right
+        let list = symbolTable[Int(best)].positions
+        var chunk = list.firstChunk
+        while chunk >= 0 {
+            let start = Int(positionLists.chunkStart[Int(chunk)])
+            let end = start + Int(chunk == list.lastChunk ? list.lastCount : positionLists.capacity(of: chunk))
+            // First the positions whose left part is still there: independent reads, so the
+            // cache misses on `wordSymbols` overlap. Merging one may undo a later one (`aaa`),
+            // so each is checked again below.
+            let liveCount = positionLists.pool.withUnsafeBufferPointer { pool in
+                wordSymbols.withUnsafeBufferPointer { wordSymbols in
+                    live.withUnsafeMutableBufferPointer { live in
+                        var count = 0
+                        for slot in start..<end {
+                            let position = pool[slot]
+                            live[count] = position
+                            count += wordSymbols[Int(position.left)] == left ? 1 : 0
+                        }
+                        return count
+                    }
+                }
+            }
+            for position in live[..<liveCount] {
+                let leftIndex = Int(position.left)
+                if wordSymbols[leftIndex] != left { continue }
+                let rightIndex = nextIndex(after: leftIndex)
+                if rightIndex < 0 || wordSymbols[rightIndex] != right { continue }
+                let word = Int(position.word)
+                let next = nextIndex(after: rightIndex)
+                let previous = previousIndex(before: leftIndex)
+                resetFrequency(word: word, left: previous, right: leftIndex, best: best)
+                resetFrequency(word: word, left: rightIndex, right: next, best: best)
+                wordSymbols[leftIndex] = best
+                wordSymbols[rightIndex] = -1
+                addPair(word: word, left: previous, right: leftIndex)
+                addPair(word: word, left: leftIndex, right: next)
+            }
+            chunk = positionLists.chunkNext[Int(chunk)]
         }
         retire(best)
     }
 
     /// The next unmerged symbol after `index` in its word, or -1.
-    private func nextIndex(after index: Int, end: Int) -> Int {
+    @inline(__always)
+    private func nextIndex(after index: Int) -> Int {
         var position = index + 1
-        while position < end {
-            if symbols[position] >= 0 { return position }
-            position += 1
-        }
-        return -1
+        while wordSymbols[position] == -1 { position += 1 }
+        return wordSymbols[position] == Self.separator ? -1 : position
     }
 
     /// The previous unmerged symbol before `index` in its word, or -1.
-    private func previousIndex(before index: Int, start: Int) -> Int {
+    @inline(__always)
+    private func previousIndex(before index: Int) -> Int {
         var position = index - 1
-        while position >= start {
-            if symbols[position] >= 0 { return position }
-            position -= 1
-        }
-        return -1
+        while wordSymbols[position] == -1 { position -= 1 }
+        return wordSymbols[position] == Self.separator ? -1 : position
     }
 
     /// SentencePiece `AddNewPair`.
+    @inline(__always)
     private mutating func addPair(word: Int, left: Int, right: Int) {
         if left < 0 || right < 0 { return }
-        guard let symbol = pairSymbol(symbols[left], symbols[right]) else { return }
+        let symbol = pairSymbol(wordSymbols[left], wordSymbols[right])
+        if symbol < 0 { return }
         let index = Int(symbol)
-        positionsOf[index].append(Position(word: Int32(word), left: Int32(left), right: Int32(right)))
-        frequencyOf[index] &+= wordFrequencies[word]
+        positionLists.append(PositionLists.Position(word: Int32(word), left: Int32(left)),
+                             to: &symbolTable[index].positions)
+        symbolTable[index].frequency &+= wordFrequencies[word]
         markPending(symbol)
     }
 
     /// SentencePiece `ResetFreq`.
+    @inline(__always)
     private mutating func resetFrequency(word: Int, left: Int, right: Int, best: Int32) {
         if left < 0 || right < 0 { return }
-        if let symbol = pairSymbol(symbols[left], symbols[right]), symbol != best {
-            frequencyOf[Int(symbol)] &-= wordFrequencies[word]
-            needsRecomputation[Int(symbol)] = true
+        let symbol = pairSymbol(wordSymbols[left], wordSymbols[right])
+        if symbol >= 0 && symbol != best {
+            symbolTable[Int(symbol)].frequency &-= wordFrequencies[word]
+            symbolTable[Int(symbol)].needsRecomputation = true
         }
     }
 
     /// SentencePiece `ComputeFreq`: a symbol whose frequency fell to zero drops its positions.
-    private mutating func computeFrequency(_ symbol: Int32) {
+    mutating func computeFrequency(_ symbol: Int32) {
         let index = Int(symbol)
-        if !needsRecomputation[index] { return }
-        if frequencyOf[index] == 0 { positionsOf[index] = [] }
-        needsRecomputation[index] = false
+        if !symbolTable[index].needsRecomputation { return }
+        if symbolTable[index].frequency == 0 { releasePositions(of: index) }
+        symbolTable[index].needsRecomputation = false
     }
 
+    @inline(__always)
     private mutating func markPending(_ symbol: Int32) {
-        if !isPending[Int(symbol)] {
-            isPending[Int(symbol)] = true
+        if !symbolTable[Int(symbol)].isPending {
+            symbolTable[Int(symbol)].isPending = true
             pending.append(symbol)
         }
     }
@@ -275,77 +311,12 @@ struct PairMerger {
     /// Pushes the symbols that changed during the last merge.
     private mutating func flushPending() {
         for symbol in pending {
-            isPending[Int(symbol)] = false
-            if isActive[Int(symbol)] {
+            symbolTable[Int(symbol)].isPending = false
+            if symbolTable[Int(symbol)].isActive {
                 computeFrequency(symbol)
-                push(QueueEntry(frequency: frequencyOf[Int(symbol)], symbol: symbol))
+                push(entry(for: symbol))
             }
         }
         pending.removeAll(keepingCapacity: true)
-    }
-
-    // MARK: Priority queue
-
-    /// The best current symbol, skipping inactive and outdated entries.
-    private mutating func popBest() -> Int32? {
-        while let entry = queue.first {
-            let index = Int(entry.symbol)
-            if !isActive[index] {
-                pop()
-                continue
-            }
-            if needsRecomputation[index] {
-                pop()
-                computeFrequency(entry.symbol)
-                push(QueueEntry(frequency: frequencyOf[index], symbol: entry.symbol))
-                continue
-            }
-            if entry.frequency != frequencyOf[index] {
-                pop()
-                continue
-            }
-            pop()
-            return entry.symbol
-        }
-        return nil
-    }
-
-    /// Whether `first` comes out of the queue before `second`.
-    @inline(__always)
-    private func precedes(_ first: QueueEntry, _ second: QueueEntry) -> Bool {
-        if first.frequency != second.frequency { return first.frequency > second.frequency }
-        let firstLength = lengthOf[Int(first.symbol)], secondLength = lengthOf[Int(second.symbol)]
-        if firstLength != secondLength { return firstLength < secondLength }
-        let firstCharacters = charactersOf[Int(first.symbol)], secondCharacters = charactersOf[Int(second.symbol)]
-        if firstCharacters != secondCharacters { return firstCharacters.lexicographicallyPrecedes(secondCharacters) }
-        return first.symbol < second.symbol
-    }
-
-    private mutating func push(_ entry: QueueEntry) {
-        queue.append(entry)
-        var child = queue.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            if !precedes(queue[child], queue[parent]) { break }
-            queue.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private mutating func pop() {
-        guard let last = queue.popLast() else { return }
-        if queue.isEmpty { return }
-        queue[0] = last
-        var parent = 0
-        let count = queue.count
-        while true {
-            let leftChild = 2 * parent + 1
-            if leftChild >= count { break }
-            var best = leftChild
-            if leftChild + 1 < count && precedes(queue[leftChild + 1], queue[leftChild]) { best = leftChild + 1 }
-            if !precedes(queue[best], queue[parent]) { break }
-            queue.swapAt(best, parent)
-            parent = best
-        }
     }
 }

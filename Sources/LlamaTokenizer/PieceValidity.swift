@@ -1,8 +1,28 @@
 /// Which character sequences may become pieces during training
 /// (SentencePiece `TrainerInterface::IsValidSentencePiece`, src/trainer_interface.cc).
-enum PieceValidity {
+///
+/// An instance holds the options and script numbers it needs, so that the merge loop's
+/// checks read no global state.
+struct PieceValidity {
     /// Script value meaning "compatible with any script" (SentencePiece `kAnyType`).
     private static let anyScript = UInt16.max
+
+    private let options: BPETrainerOptions
+    private let han = UnicodeScript.han
+    private let hiragana = UnicodeScript.hiragana
+    private let katakana = UnicodeScript.katakana
+    private let inherited = UnicodeScript.inherited
+    /// `UnicodeScript.script(of:)` of the code points below `directScripts.count`.
+    private let directScripts = UnicodeScript.direct
+
+    init(options: BPETrainerOptions) {
+        self.options = options
+    }
+
+    @inline(__always)
+    private func script(of character: UInt32) -> UInt16 {
+        character < UInt32(directScripts.count) ? directScripts[Int(character)] : UnicodeScript.script(of: character)
+    }
 
     /// ASCII decimal digits and fullwidth digits (SentencePiece `is_unicode_decimal_number`).
     @inline(__always)
@@ -19,10 +39,10 @@ enum PieceValidity {
     /// - with `splitByUnicodeScript`, one script (Hiragana, Katakana and U+30FC count as
     ///   Han; combining marks take the script before them; digits count as any script
     ///   unless `splitByNumber`).
-    static func isValid(_ characters: [UInt32], options: BPETrainerOptions) -> Bool {
+    func isValid(_ characters: UnsafeBufferPointer<UInt32>) -> Bool {
         let count = characters.count
         if count == 0 || count > options.maxSentencepieceLength { return false }
-        var previousScript = anyScript
+        var previousScript = Self.anyScript
         let allWhitespace = characters.allSatisfy { $0 == BPETrainer.spaceCharacter }
         for (position, character) in characters.enumerated() {
             if character == BPETrainer.unknownCharacter || character == 0 || character == BPETrainer.boundaryCharacter
@@ -46,16 +66,16 @@ enum PieceValidity {
                 }
                 continue
             }
-            var script = UnicodeScript.script(of: character)
-            if script == UnicodeScript.hiragana || script == UnicodeScript.katakana || character == 0x30FC {
-                script = UnicodeScript.han
-            } else if script == UnicodeScript.inherited {
+            var script = self.script(of: character)
+            if script == hiragana || script == katakana || character == 0x30FC {
+                script = han
+            } else if script == inherited {
                 script = previousScript
             }
-            let isDigit = isDecimalNumber(character)
-            if !options.splitByNumber && isDigit { script = anyScript }
+            let isDigit = Self.isDecimalNumber(character)
+            if !options.splitByNumber && isDigit { script = Self.anyScript }
             if options.splitDigits && isDigit && count > 1 { return false }
-            if options.splitByUnicodeScript && script != anyScript && previousScript != anyScript && previousScript != script {
+            if options.splitByUnicodeScript && script != Self.anyScript && previousScript != Self.anyScript && previousScript != script {
                 return false
             }
             previousScript = script

@@ -21,6 +21,14 @@ final class SegmentCache {
     /// Open-addressing slots holding entry indices, -1 when free; grows to `2 * capacity`.
     private var slots = [Int32](repeating: -1, count: 1024)
 
+    /// FNV-1a over the bytes, then a final mix (wyhash-style multiply) for the table index.
+    @inline(__always)
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> UInt64 {
+        var value: UInt64 = 0xCBF2_9CE4_8422_2325
+        for index in start..<end { value = (value ^ UInt64(bytes[index])) &* 0x0000_0100_0000_01B3 }
+        return (value ^ (value >> 29)) &* 0xBF58_476D_1CE4_E5B9
+    }
+
     /// Looks up `text[start..<end]`; returns the range of its pieces in `pieceLengths`/`pieceIds`.
     func lookup(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, hash: UInt64) -> Range<Int>? {
         let mask = slots.count - 1

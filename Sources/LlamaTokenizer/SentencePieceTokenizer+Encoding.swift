@@ -202,7 +202,7 @@ extension SentencePieceTokenizer {
                     || (position + 2 < count && text[position] == 0xE2 && text[position + 1] == 0x96 && text[position + 2] == 0x81
                         && !(position >= 3 && text[position - 3] == 0xE2 && text[position - 2] == 0x96 && text[position - 1] == 0x81))
                 if isBoundary {
-                    let hash = WordCounter.hash(text, segmentStart, position)
+                    let hash = SegmentCache.hash(text, segmentStart, position)
                     if let cached = cache.lookup(text, segmentStart, position, hash: hash) {
                         var start = Int32(segmentStart)
                         cache.pieceLengths.withUnsafeBufferPointer { lengths in

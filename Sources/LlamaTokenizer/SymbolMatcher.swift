@@ -26,6 +26,7 @@ struct SymbolMatcher: Sendable {
     }
 
     /// Whether some symbol begins with `byte`.
+    @inline(__always)
     func hasSymbol(startingWith byte: UInt8) -> Bool { startsSymbol[Int(byte)] }
 
     /// The length of the longest symbol that starts at `position` of `bytes`, or 0.

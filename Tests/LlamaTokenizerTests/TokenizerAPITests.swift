@@ -97,11 +97,28 @@ final class TokenizerAPITests: XCTestCase {
         let corpus = try ReferenceTool.sharedCorpus("kjv_verses.txt")
         let first = try BPETrainer(options: options).loadSentences(from: [corpus])
         let second = try BPETrainer(options: options).loadSentences(from: [corpus])
+        func sentences(_ chosen: TrainingSentences) -> [[UInt8]] { (0..<chosen.count).map { Array(chosen.sentence($0)) } }
         XCTAssertEqual(first.count, 500)
-        XCTAssertEqual(first.map(\.sentence), second.map(\.sentence))
+        XCTAssertEqual(sentences(first), sentences(second))
         options.seed = 7
         let third = try BPETrainer(options: options).loadSentences(from: [corpus])
-        XCTAssertNotEqual(first.map(\.sentence), third.map(\.sentence))
+        XCTAssertNotEqual(sentences(first), sentences(third))
+    }
+
+    /// Training on sentences in memory gives the model that training on the same lines in a
+    /// file gives (the path `SentencePieceTextTokenizer.trainOrLoad` uses).
+    func testTrainingOnSentencesEqualsTrainingOnAFile() throws {
+        let lines = try ReferenceTool.lines(of: ReferenceTool.sharedCorpus("botchan.txt")).prefix(800)
+        let directory = try ReferenceTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("lines.txt")
+        try Data(lines.joined(separator: [0x0A]) + [0x0A]).write(to: file)
+        var options = BPETrainerOptions()
+        options.vocabSize = 400
+        let fromFile = try BPETrainer(options: options).train(inputFiles: [file])
+        let fromMemory = try BPETrainer(options: options).train(sentences: lines.map { String(decoding: $0, as: UTF8.self) })
+        XCTAssertEqual(fromMemory.pieces.map(\.piece), fromFile.pieces.map(\.piece))
+        XCTAssertEqual(fromMemory.pieces.count, 400)
     }
 
     /// Both implementations of the Mersenne Twister agree with the C++ standard's check value.

@@ -86,7 +86,7 @@ final class TrainingCrossCheckTests: XCTestCase {
 extension TrainingCrossCheckTests {
     /// 32000 pieces on kjv_verses.txt with LLaMA's options. To keep the debug test run short
     /// the input is cut to its first 12000 lines (input_sentence_size without shuffling:
-    /// sentencepiece 0.2.3 samples with absl::BitGen, whose stream we do not reproduce).
+    /// sentencepiece 0.2.3's sample changes from process to process, see TrainingSamplingTests).
     func testKJV32000MatchesSentencePiece() throws {
         var options = BPETrainerOptions()
         options.vocabSize = 32000
