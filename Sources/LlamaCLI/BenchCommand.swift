@@ -39,7 +39,8 @@ struct BenchCommand: ParsableCommand {
             guard let dtype = DType(rawValue: typeName.uppercased()), [.f32, .f16, .bf16, .q8_0, .q4_0].contains(dtype) else {
                 throw ValidationError("unknown weight type '\(typeName)'")
             }
-            let weights = model == nil ? Self.converted(base, to: dtype) : base
+            // Packed into one huge-page arena, as `OpenedModel` holds a model read from a file.
+            let weights = model == nil ? Self.converted(base, to: dtype).residentCopy() : base
             try measure(weights, label: model ?? preset, gflops: gflops, bandwidth: bandwidth)
         }
     }

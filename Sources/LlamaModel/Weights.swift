@@ -149,10 +149,16 @@ public final class LlamaWeights: @unchecked Sendable {
     /// A float32 copy of every parameter (for training from a 16-bit checkpoint).
     public func float32Copy() -> LlamaWeights { mapTensors { $0.float32Copy() } }
 
-    /// A copy of every parameter in memory of its own, types kept: weights read from 2 MiB
-    /// pages instead of a file mapping's 4 KiB ones (decode is bandwidth-bound; see
-    /// `OpenedModel`).
-    public func residentCopy() -> LlamaWeights { mapTensors { $0.residentCopy() } }
+    /// A copy of every parameter in memory of its own, types kept, all packed into one
+    /// `TensorArena`: weights read from 2 MiB pages instead of a file mapping's (or small
+    /// allocations') 4 KiB ones (decode is bandwidth-bound; see `OpenedModel`).
+    public func residentCopy() -> LlamaWeights {
+        let originals = namedParameters.map(\.tensor)
+        let copies = TensorArena.copies(of: originals)
+        var byIdentity: [ObjectIdentifier: Tensor] = [:]
+        for (original, copy) in zip(originals, copies) { byIdentity[ObjectIdentifier(original)] = copy }
+        return mapTensors { byIdentity[ObjectIdentifier($0)] ?? $0.residentCopy() }
+    }
 
     /// The weights with every tensor replaced by `transform(tensor)`; a tensor used twice (tied
     /// embeddings) is transformed once.
