@@ -2,10 +2,7 @@
 // cache whose rows are `stride` floats apart (all heads of a position side by side).
 #include "llama_kernels.h"
 
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#define LLAMA_AVX2 1
-#endif
+#include "llama_simd.h"
 
 void llama_attention_scores(const float *q, const float *keys, size_t stride, size_t length, size_t dim,
                             float scale, float *scores) {

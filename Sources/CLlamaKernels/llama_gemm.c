@@ -13,10 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-#include <immintrin.h>
-#define LLAMA_AVX2 1
-#endif
+#include "llama_simd.h"
 
 #define GROUP 8
 

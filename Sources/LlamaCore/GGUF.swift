@@ -1,3 +1,4 @@
+import CLlamaKernels
 import Foundation
 
 /// A metadata value of a GGUF file (the `gguf_type` of ggml's gguf.h).
@@ -65,6 +66,16 @@ public enum GGMLType {
         case 2: return .q4_0
         case 8: return .q8_0
         case 30: return .bf16
+        default: return nil
+        }
+    }
+
+    /// llama.cpp's K-quant types read here (unpacked at load, see `GGUFFile.tensor`): name and
+    /// bytes per super-block of 256 values, by ggml_type code.
+    public static func kQuant(code: UInt32) -> (name: String, blockBytes: Int)? {
+        switch code {
+        case 12: return ("Q4_K", Int(LLAMA_Q4_K_BYTES))
+        case 14: return ("Q6_K", Int(LLAMA_Q6_K_BYTES))
         default: return nil
         }
     }
@@ -147,12 +158,18 @@ public final class GGUFFile: @unchecked Sendable {
         dataOffset = (reader.offset + alignment - 1) / alignment * alignment
         let dataSize = file.size - dataOffset
         for tensor in tensors {
-            guard let dtype = GGMLType.dtype(code: tensor.typeCode) else { continue }
             let count = tensor.shape.reduce(1, *)
-            guard count % dtype.blockSize == 0, tensor.offset % alignment == 0,
-                  tensor.offset + dtype.storageBytes(count: count) <= dataSize else {
+            let typeName: String, blockSize: Int, bytes: Int
+            if let dtype = GGMLType.dtype(code: tensor.typeCode) {
+                (typeName, blockSize, bytes) = (dtype.rawValue, dtype.blockSize, dtype.storageBytes(count: count))
+            } else if let kQuant = GGMLType.kQuant(code: tensor.typeCode) {
+                (typeName, blockSize, bytes) = (kQuant.name, 256, count / 256 * kQuant.blockBytes)
+            } else {
+                continue
+            }
+            guard count % blockSize == 0, tensor.offset % alignment == 0, tensor.offset + bytes <= dataSize else {
                 throw CoreError.invalidGGUF(path: path, offset: dataOffset + tensor.offset,
-                                            reason: "tensor '\(tensor.name)' \(tensor.shape) \(dtype.rawValue) lies outside the data section or is misaligned")
+                                            reason: "tensor '\(tensor.name)' \(tensor.shape) \(typeName) lies outside the data section or is misaligned")
             }
         }
         self.metadata = metadata
@@ -163,14 +180,27 @@ public final class GGUFFile: @unchecked Sendable {
     /// The metadata value of `key`.
     public subscript(key: String) -> GGUFValue? { metadata.first { $0.key == key }?.value }
 
-    /// The named tensor, viewing the mapped bytes in place.
+    /// The named tensor, viewing the mapped bytes in place. A Q4_K or Q6_K tensor (llama.cpp's
+    /// K-quants, which the kernels do not take) is unpacked to floats bit for bit as ggml does and
+    /// held as Q8_0 when its rows are whole 32-value blocks (a matrix), as float32 otherwise.
     public func tensor(_ name: String) throws -> Tensor {
         guard let position = index[name] else { throw CoreError.missingTensor(path: path, name: name) }
         let info = tensors[position]
+        let source = file.bytes + dataOffset + info.offset
+        if let kQuant = GGMLType.kQuant(code: info.typeCode) {
+            let floats = Tensor(zeros: info.shape, dtype: .f32)
+            let superBlocks = floats.count / 256
+            Parallel.forRanges(superBlocks, minimumPerThread: 256) { first, last in
+                let from = UnsafeRawPointer(source) + first * kQuant.blockBytes, to = floats.floats + first * 256
+                if info.typeCode == 12 { llama_dequantize_row_q4_k(from, to, (last - first) * 256) }
+                else { llama_dequantize_row_q6_k(from, to, (last - first) * 256) }
+            }
+            return Quantization.canQuantize(shape: info.shape) ? Quantization.quantize(floats, to: .q8_0) : floats
+        }
         guard let dtype = GGMLType.dtype(code: info.typeCode) else {
             throw CoreError.unsupportedDType(path: path, name: name, dtype: "ggml type \(info.typeCode)")
         }
-        return Tensor(shape: info.shape, dtype: dtype, borrowing: file.bytes + dataOffset + info.offset, owner: file)
+        return Tensor(shape: info.shape, dtype: dtype, borrowing: source, owner: file)
     }
 }
 

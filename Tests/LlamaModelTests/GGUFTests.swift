@@ -187,6 +187,42 @@ final class GGUFTests: XCTestCase {
                             .joined(separator: " ")])
     }
 
+    /// llama.cpp's Q4_K and Q6_K tensors (random super-blocks written by the `gguf` package) are
+    /// unpacked to the floats `gguf.quants.dequantize` gives, bit for bit; matrices are then held
+    /// as the Q8_0 blocks gguf's quantizer makes of those floats.
+    func testKQuantTensorsAreUnpackedAsGGMLDoes() throws {
+        let path = try ModelFixtures.temporaryDirectory() + "/k.gguf"
+        let output = try python("""
+        import sys, numpy as np, gguf
+        rng = np.random.default_rng(5)
+        w = gguf.GGUFWriter(sys.argv[1], 'llama')
+        refs = []
+        for name, kind, size, offsets, shape in [('a', gguf.GGMLQuantizationType.Q4_K, 144, [0, 2], (4, 512)),
+                                                 ('b', gguf.GGMLQuantizationType.Q6_K, 210, [208], (2, 256)),
+                                                 ('c', gguf.GGMLQuantizationType.Q4_K, 144, [0, 2], (256,))]:
+            blocks = int(np.prod(shape)) // 256
+            raw = rng.integers(0, 256, size=(blocks, size), dtype=np.uint8)
+            for o in offsets:
+                raw[:, o:o + 2] = (rng.standard_normal(blocks) * 0.01).astype(np.float16).view(np.uint8).reshape(blocks, 2)
+            w.add_tensor(name, raw.reshape(shape[:-1] + (shape[-1] // 256 * size,)), raw_dtype=kind)
+            floats = gguf.quants.dequantize(raw.reshape(-1), kind).astype('<f4').reshape(shape)
+            refs.append(floats.tobytes().hex() if len(shape) == 1 else
+                        gguf.quants.quantize(floats, gguf.GGMLQuantizationType.Q8_0).tobytes().hex())
+        w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+        print(' '.join(refs))
+        """, [path])
+        let expected = output.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        XCTAssertEqual(expected.count, 3)
+        let file = try GGUFFile(path: path)
+        let tensors = try ["a", "b", "c"].map { try file.tensor($0) }
+        XCTAssertEqual(tensors.map(\.shape), [[4, 512], [2, 256], [256]])
+        XCTAssertEqual(tensors.map(\.dtype), [.q8_0, .q8_0, .f32])
+        for (tensor, hex) in zip(tensors, expected) {
+            let bytes = Data(bytes: tensor.rawPointer, count: tensor.byteCount)
+            XCTAssertEqual(bytes.map { String(format: "%02x", $0) }.joined(), hex)
+        }
+    }
+
     func testCorruptGGUFIsRefused() throws {
         let directory = try ModelFixtures.temporaryDirectory()
         let weights = try Checkpoint.load(directory: ModelFixtures.tinyLlama).weights

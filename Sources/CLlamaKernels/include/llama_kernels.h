@@ -65,6 +65,17 @@ void llama_quantize_row_q8_0(const float *x, llama_block_q8_0 *y, size_t count);
 /// with m the element of largest magnitude (the first such), q = min(15, (int8)(x/d + 8.5)).
 void llama_quantize_row_q4_0(const float *x, llama_block_q4_0 *y, size_t count);
 
+/// Bytes of GGML's K-quant super-blocks of 256 values: Q4_K (d, dmin, 12 bytes of 6-bit
+/// scales and minimums, 128 bytes of nibbles) and Q6_K (128 bytes of low 4 bits, 64 of high
+/// 2 bits, 16 int8 scales, d).
+#define LLAMA_Q4_K_BYTES 144
+#define LLAMA_Q6_K_BYTES 210
+
+/// `count` values (a multiple of 256) of Q4_K / Q6_K super-blocks as floats, equal bit for bit
+/// to ggml's dequantize_row_q4_K / _q6_K (llama.cpp files are read through these).
+void llama_dequantize_row_q4_k(const void *x, float *y, size_t count);
+void llama_dequantize_row_q6_k(const void *x, float *y, size_t count);
+
 /// Block values back to floats.
 void llama_dequantize_row_q8_0(const llama_block_q8_0 *x, float *y, size_t count);
 void llama_dequantize_row_q4_0(const llama_block_q4_0 *x, float *y, size_t count);
