@@ -2,6 +2,7 @@
 // operations in the order of ggml's dequantize_row_q4_K / _q6_K and of the gguf package's
 // numpy version, so the floats are the same bit for bit. Used when loading llama.cpp files.
 #include "llama_kernels.h"
+#include "llama_simd.h"
 
 #include <string.h>
 
@@ -10,24 +11,7 @@
 static float half_value(const uint8_t *p) {
     uint16_t h;
     memcpy(&h, p, 2);
-    const uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF, bits;
-    if (exponent == 0) {
-        if (mantissa == 0) {
-            bits = sign;
-        } else {
-            exponent = 127 - 15 + 1;
-            while ((mantissa & 0x400) == 0) { mantissa <<= 1; exponent--; }
-            bits = sign | (exponent << 23) | ((mantissa & 0x3FF) << 13);
-        }
-    } else if (exponent == 31) {
-        bits = sign | 0x7F800000 | (mantissa << 13);
-    } else {
-        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-    }
-    float value;
-    memcpy(&value, &bits, 4);
-    return value;
+    return half_bits_to_float(h);
 }
 
 // The 6-bit scale and minimum of sub-block j (0..7) of a Q4_K block's 12 scale bytes.
