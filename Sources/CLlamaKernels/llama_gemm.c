@@ -84,8 +84,8 @@ __attribute__((always_inline)) static inline void gemm(int q4, size_t blocks, co
     const size_t whole = first + (last - first) / GROUP * GROUP;
     __m256i *packed = aligned_alloc(32, sizeof(__m256i) * GROUP * blocks * 2);
     float *scales = malloc(sizeof(float) * (GROUP + tokens) * blocks);
-    int32_t *eight_sums = malloc(sizeof(int32_t) * tokens * blocks);
-    if (!packed || !scales || !eight_sums) {
+    int32_t *eight_sums = q4 ? malloc(sizeof(int32_t) * tokens * blocks) : NULL;
+    if (!packed || !scales || (q4 && !eight_sums)) {
         free(packed); free(scales); free(eight_sums);
         dot_pairs(q4, blocks, w, first, last, x, tokens, out, ldo, accumulate);
         return;
@@ -94,6 +94,7 @@ __attribute__((always_inline)) static inline void gemm(int q4, size_t blocks, co
     const __m256i ones = _mm256_set1_epi16(1);
     for (size_t t = 0; t < tokens * blocks; t++) {
         dy[t] = _cvtsh_ss(x[t].d);
+        if (!q4) continue;
         int32_t sum = 0;
         for (int e = 0; e < LLAMA_QK; e++) sum += x[t].qs[e];
         eight_sums[t] = 8 * sum;

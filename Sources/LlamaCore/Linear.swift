@@ -48,19 +48,13 @@ public enum Linear {
             }
         case .q8_0 where rows > quantizedIntegerRows && quantizedProduct == .unpacked,
              .q4_0 where rows > quantizedIntegerRows && quantizedProduct == .unpacked:
-            let blocks = inFeatures / 32
-            if weight.dtype == .q8_0 {
-                let q8 = UnsafePointer(weight.rawPointer.assumingMemoryBound(to: llama_block_q8_0.self))
-                convertedProduct(output: output, input: input, rows: rows, outFeatures: outFeatures,
-                                 inFeatures: inFeatures, beta: beta) { first, count, block in
-                    llama_dequantize_row_q8_0(q8 + first * blocks, block, count * inFeatures)
-                }
-            } else {
-                let q4 = UnsafePointer(weight.rawPointer.assumingMemoryBound(to: llama_block_q4_0.self))
-                convertedProduct(output: output, input: input, rows: rows, outFeatures: outFeatures,
-                                 inFeatures: inFeatures, beta: beta) { first, count, block in
-                    llama_dequantize_row_q4_0(q4 + first * blocks, block, count * inFeatures)
-                }
+            let blocks = inFeatures / 32, isQ8 = weight.dtype == .q8_0
+            let q8 = UnsafePointer(weight.rawPointer.assumingMemoryBound(to: llama_block_q8_0.self))
+            let q4 = UnsafePointer(weight.rawPointer.assumingMemoryBound(to: llama_block_q4_0.self))
+            convertedProduct(output: output, input: input, rows: rows, outFeatures: outFeatures,
+                             inFeatures: inFeatures, beta: beta) { first, count, block in
+                if isQ8 { llama_dequantize_row_q8_0(q8 + first * blocks, block, count * inFeatures) }
+                else { llama_dequantize_row_q4_0(q4 + first * blocks, block, count * inFeatures) }
             }
         case .q8_0, .q4_0:
             let space = workspace ?? LinearWorkspace()
