@@ -2,8 +2,9 @@
 // activation rows with AVX2 integer dot products.
 //
 // Eight weight rows are repacked (into a small buffer, once per group and chunk of
-// activation rows) so that the 32-bit lane k of register j holds elements 4j..4j+3 of row k.
-// One activation block then multiplies all eight rows with eight maddubs against its
+// activation rows) so that the 32-bit lane k of register j holds elements 4j..4j+3 of row k;
+// interleaved weights (llama_interleaved.c) have that order already, and only their Q4_0
+// nibbles are split. One activation block then multiplies all eight rows with eight maddubs against its
 // broadcast 4-byte groups, and the lanes end up holding the eight rows' dot products: no
 // horizontal sums, one scale multiply per eight products. Q4_0 nibbles (0..15) are
 // maddubs's unsigned operand as they are, their int16 sums cannot overflow over a block, and
@@ -19,8 +20,16 @@
 
 static void store(float *out, float value, int accumulate) { *out = accumulate ? *out + value : value; }
 
-static void dot_pairs(int q4, size_t blocks, const void *w, size_t first, size_t last, const llama_block_q8_0 *x,
-                      size_t tokens, float *out, size_t ldo, int accumulate) {
+static void dot_pairs(int q4, int interleaved, size_t blocks, const void *w, size_t first, size_t last,
+                      const llama_block_q8_0 *x, size_t tokens, float *out, size_t ldo, int accumulate) {
+    if (interleaved) {
+        // Whole groups of eight rows (the only ranges interleaved weights are split into).
+        for (size_t t = 0; t < tokens; t++) {
+            if (q4) llama_gemv_q4_0x8_q8_0(blocks, w, first / GROUP, last / GROUP, x + t * blocks, out + t * ldo, accumulate);
+            else llama_gemv_q8_0x8_q8_0(blocks, w, first / GROUP, last / GROUP, x + t * blocks, out + t * ldo, accumulate);
+        }
+        return;
+    }
     for (size_t row = first; row < last; row++) {
         for (size_t t = 0; t < tokens; t++) {
             const float value = q4 ? llama_dot_q4_0_q8_0(blocks, (const llama_block_q4_0 *)w + row * blocks, x + t * blocks)
@@ -43,8 +52,29 @@ static inline __m256i block_bytes(int q4, const void *w, size_t index) {
 
 // Packs blocks of rows row..row+7: packed[i·8 + j] lane k = elements 4j..4j+3 of row k's
 // block i (Q8_0 also |w| at packed[(blocks + i)·8 + j]), scales[i·8 + k] = row k's scale.
-static void pack(int q4, const void *w, size_t blocks, __m256i *packed, float *scales) {
+// `interleaved`: w is a group of eight interleaved rows (llama_interleave_*), whose chunks
+// already have that lane order.
+static void pack(int q4, int interleaved, const void *w, size_t blocks, __m256i *packed, float *scales) {
     const size_t block_size = q4 ? sizeof(llama_block_q4_0) : sizeof(llama_block_q8_0);
+    if (interleaved) {
+        const __m256i mask = _mm256_set1_epi8(0x0F);
+        for (size_t i = 0; i < blocks; i++) {
+            const unsigned char *record = (const unsigned char *)w + i * GROUP * block_size;
+            _mm256_storeu_ps(scales + i * GROUP, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)record)));
+            const unsigned char *qs = record + GROUP * sizeof(uint16_t);
+            for (int j = 0; j < (q4 ? 4 : GROUP); j++) {
+                const __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
+                if (q4) {
+                    packed[i * GROUP + j] = _mm256_and_si256(v, mask);
+                    packed[i * GROUP + j + 4] = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask);
+                } else {
+                    packed[i * GROUP + j] = v;
+                    packed[(blocks + i) * GROUP + j] = _mm256_abs_epi8(v);
+                }
+            }
+        }
+        return;
+    }
     for (size_t i = 0; i < blocks; i++) {
         __m256i rows[GROUP];
         for (int k = 0; k < GROUP; k++) {
@@ -77,7 +107,7 @@ static void pack(int q4, const void *w, size_t blocks, __m256i *packed, float *s
     }
 }
 
-__attribute__((always_inline)) static inline void gemm(int q4, size_t blocks, const void *w, size_t first,
+__attribute__((always_inline)) static inline void gemm(int q4, int interleaved, size_t blocks, const void *w, size_t first,
                                                       size_t last, const llama_block_q8_0 *x, size_t tokens, float *out,
                                                       size_t ldo, int accumulate) {
     const size_t block_size = q4 ? sizeof(llama_block_q4_0) : sizeof(llama_block_q8_0);
@@ -87,7 +117,7 @@ __attribute__((always_inline)) static inline void gemm(int q4, size_t blocks, co
     int32_t *eight_sums = q4 ? malloc(sizeof(int32_t) * tokens * blocks) : NULL;
     if (!packed || !scales || (q4 && !eight_sums)) {
         free(packed); free(scales); free(eight_sums);
-        dot_pairs(q4, blocks, w, first, last, x, tokens, out, ldo, accumulate);
+        dot_pairs(q4, interleaved, blocks, w, first, last, x, tokens, out, ldo, accumulate);
         return;
     }
     float *dy = scales + GROUP * blocks;
@@ -105,7 +135,7 @@ __attribute__((always_inline)) static inline void gemm(int q4, size_t blocks, co
     for (size_t start = 0; start < tokens; start += chunk) {
         const size_t end = start + chunk < tokens ? start + chunk : tokens;
         for (size_t row = first; row < whole; row += GROUP) {
-            pack(q4, (const unsigned char *)w + row * blocks * block_size, blocks, packed, scales);
+            pack(q4, interleaved, (const unsigned char *)w + row * blocks * block_size, blocks, packed, scales);
             for (size_t t = start; t < end; t++) {
                 const llama_block_q8_0 *xt = x + t * blocks;
                 __m256 acc = _mm256_setzero_ps();
@@ -135,21 +165,31 @@ __attribute__((always_inline)) static inline void gemm(int q4, size_t blocks, co
         }
     }
     free(packed); free(scales); free(eight_sums);
-    dot_pairs(q4, blocks, w, whole, last, x, tokens, out, ldo, accumulate);
+    dot_pairs(q4, interleaved, blocks, w, whole, last, x, tokens, out, ldo, accumulate);
 }
 #else
-static void gemm(int q4, size_t blocks, const void *w, size_t first, size_t last, const llama_block_q8_0 *x,
-                 size_t tokens, float *out, size_t ldo, int accumulate) {
-    dot_pairs(q4, blocks, w, first, last, x, tokens, out, ldo, accumulate);
+static void gemm(int q4, int interleaved, size_t blocks, const void *w, size_t first, size_t last,
+                 const llama_block_q8_0 *x, size_t tokens, float *out, size_t ldo, int accumulate) {
+    dot_pairs(q4, interleaved, blocks, w, first, last, x, tokens, out, ldo, accumulate);
 }
 #endif
 
 void llama_gemm_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *w, size_t first, size_t last,
                           const llama_block_q8_0 *x, size_t tokens, float *out, size_t ldo, int accumulate) {
-    gemm(0, blocks, w, first, last, x, tokens, out, ldo, accumulate);
+    gemm(0, 0, blocks, w, first, last, x, tokens, out, ldo, accumulate);
 }
 
 void llama_gemm_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *w, size_t first, size_t last,
                           const llama_block_q8_0 *x, size_t tokens, float *out, size_t ldo, int accumulate) {
-    gemm(1, blocks, w, first, last, x, tokens, out, ldo, accumulate);
+    gemm(1, 0, blocks, w, first, last, x, tokens, out, ldo, accumulate);
+}
+
+void llama_gemm_q8_0x8_q8_0(size_t blocks, const llama_block_q8_0x8 *w, size_t first_group, size_t last_group,
+                            const llama_block_q8_0 *x, size_t tokens, float *out, size_t ldo, int accumulate) {
+    gemm(0, 1, blocks, w, first_group * GROUP, last_group * GROUP, x, tokens, out, ldo, accumulate);
+}
+
+void llama_gemm_q4_0x8_q8_0(size_t blocks, const llama_block_q4_0x8 *w, size_t first_group, size_t last_group,
+                            const llama_block_q8_0 *x, size_t tokens, float *out, size_t ldo, int accumulate) {
+    gemm(1, 1, blocks, w, first_group * GROUP, last_group * GROUP, x, tokens, out, ldo, accumulate);
 }

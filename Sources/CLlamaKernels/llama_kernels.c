@@ -6,14 +6,6 @@
 
 #include "llama_simd.h"
 
-static inline float half_to_float(uint16_t h) {
-#if defined(LLAMA_AVX2)
-    return _cvtsh_ss(h);
-#else
-    return half_bits_to_float(h);
-#endif
-}
-
 static inline uint16_t float_to_half(float f) {
 #if defined(LLAMA_AVX2)
     return _cvtss_sh(f, 0);

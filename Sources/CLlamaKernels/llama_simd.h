@@ -41,4 +41,13 @@ static inline float half_bits_to_float(uint16_t h) {
     return result;
 }
 
+/// IEEE half-precision bits as a float (F16C where compiled for it).
+static inline float half_to_float(uint16_t h) {
+#if defined(LLAMA_AVX2)
+    return _cvtsh_ss(h);
+#else
+    return half_bits_to_float(h);
+#endif
+}
+
 #endif

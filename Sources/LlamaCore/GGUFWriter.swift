@@ -58,11 +58,13 @@ public enum GGUFWriter {
             offset = (offset + tensor.byteCount + alignment - 1) / alignment * alignment
         }
         while header.count % alignment != 0 { header.append(0) }
+        // Files hold GGML's row order; interleaved matrices are written from row-order copies.
+        let stored = tensors.map { $0.tensor.rowMajor() }
         let padding = [UInt8](repeating: 0, count: alignment)
         try header.withUnsafeBytes { headerBytes in
             try padding.withUnsafeBytes { paddingBytes in
                 var chunks = [headerBytes]
-                for (index, (_, tensor)) in tensors.enumerated() {
+                for (index, tensor) in stored.enumerated() {
                     chunks.append(UnsafeRawBufferPointer(start: tensor.rawPointer, count: tensor.byteCount))
                     let end = offsets[index] + tensor.byteCount
                     let next = (end + alignment - 1) / alignment * alignment

@@ -53,7 +53,8 @@ public enum Linear {
             let q4 = UnsafePointer(weight.rawPointer.assumingMemoryBound(to: llama_block_q4_0.self))
             convertedProduct(output: output, input: input, rows: rows, outFeatures: outFeatures,
                              inFeatures: inFeatures, beta: beta) { first, count, block in
-                if isQ8 { llama_dequantize_row_q8_0(q8 + first * blocks, block, count * inFeatures) }
+                if weight.layout == .interleaved8 { weight.dequantizeRows(first..<(first + count), into: block) }
+                else if isQ8 { llama_dequantize_row_q8_0(q8 + first * blocks, block, count * inFeatures) }
                 else { llama_dequantize_row_q4_0(q4 + first * blocks, block, count * inFeatures) }
             }
         case .q8_0, .q4_0:
@@ -260,6 +261,11 @@ public enum Linear {
             }
         }
         let isQ8 = weight.dtype == .q8_0
+        if weight.layout == .interleaved8 {
+            interleavedForward(output: output, input: UnsafePointer(quantizedInput), weight: weight, rows: rows,
+                               accumulate: accumulate)
+            return
+        }
         let q8 = UnsafePointer(weight.rawPointer.assumingMemoryBound(to: llama_block_q8_0.self))
         let q4 = UnsafePointer(weight.rawPointer.assumingMemoryBound(to: llama_block_q4_0.self))
         if rows == 1 {
@@ -276,6 +282,27 @@ public enum Linear {
 }
 
 extension Linear {
+    /// y = x · Wᵀ for an `.interleaved8` Q8_0 / Q4_0 W and Q8_0 activation rows: groups of eight
+    /// weight rows split over the cores; one row through the lanes-are-rows product
+    /// (`llama_gemv_*x8`, four far-apart groups at a time), several through the GEMM.
+    static func interleavedForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<llama_block_q8_0>,
+                                   weight: Tensor, rows: Int, accumulate: Bool) {
+        let outFeatures = weight.shape[0], blocks = weight.shape[1] / 32
+        let q8 = UnsafePointer(weight.rawPointer.assumingMemoryBound(to: llama_block_q8_0x8.self))
+        let q4 = UnsafePointer(weight.rawPointer.assumingMemoryBound(to: llama_block_q4_0x8.self))
+        let isQ8 = weight.dtype == .q8_0, add: Int32 = accumulate ? 1 : 0
+        Parallel.forRanges(outFeatures / 8, minimumPerThread: 2) { first, last in
+            if rows == 1 {
+                if isQ8 { llama_gemv_q8_0x8_q8_0(blocks, q8, first, last, input, output, add) }
+                else { llama_gemv_q4_0x8_q8_0(blocks, q4, first, last, input, output, add) }
+            } else if isQ8 {
+                llama_gemm_q8_0x8_q8_0(blocks, q8, first, last, input, rows, output, outFeatures, add)
+            } else {
+                llama_gemm_q4_0x8_q8_0(blocks, q4, first, last, input, rows, output, outFeatures, add)
+            }
+        }
+    }
+
     /// y = W · x for one quantized activation row: each thread takes four rows at a time, one
     /// from each quarter of its range (four weight streams far apart, as the F32 `quarters`
     /// kernel reads them), through the four-row integer dot product.

@@ -137,7 +137,8 @@ public enum SafetensorsWriter {
         try withUnsafeBytes(of: &length) { lengthBytes in
             try headerBytes.withUnsafeBytes { headerBuffer in
                 var chunks = [lengthBytes, headerBuffer]
-                for (_, tensor) in sorted {
+                let stored = sorted.map { $0.tensor.rowMajor() }
+                for tensor in stored {
                     chunks.append(UnsafeRawBufferPointer(start: tensor.rawPointer, count: tensor.byteCount))
                 }
                 try AtomicFile.write(path: path, chunks: chunks)

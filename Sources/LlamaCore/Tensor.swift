@@ -60,6 +60,8 @@ public final class Tensor: @unchecked Sendable {
     public let shape: [Int]
     /// Element type of `rawPointer`'s bytes.
     public let dtype: DType
+    /// The order of a quantized matrix's blocks (`.rows` for everything read from a file).
+    public let layout: BlockLayout
     /// The first byte of the data.
     public let rawPointer: UnsafeMutableRawPointer
     /// Whether this tensor allocated its bytes (and frees them).
@@ -76,6 +78,7 @@ public final class Tensor: @unchecked Sendable {
     public init(zeros shape: [Int], dtype: DType = .f32) {
         self.shape = shape
         self.dtype = dtype
+        layout = .rows
         let bytes = max(dtype.storageBytes(count: shape.reduce(1, *)), 1)
         rawPointer = Self.allocate(bytes: bytes)
         rawPointer.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
@@ -108,9 +111,12 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// A view of bytes that `owner` keeps alive.
-    public init(shape: [Int], dtype: DType, borrowing pointer: UnsafeMutableRawPointer, owner: AnyObject) {
+    public init(shape: [Int], dtype: DType, borrowing pointer: UnsafeMutableRawPointer, owner: AnyObject,
+                layout: BlockLayout = .rows) {
+        precondition(layout == .rows || Self.canInterleave(shape: shape, dtype: dtype), "\(shape) \(dtype.rawValue) cannot be interleaved")
         self.shape = shape
         self.dtype = dtype
+        self.layout = layout
         rawPointer = pointer
         ownsMemory = false
         self.owner = owner
@@ -132,22 +138,25 @@ public final class Tensor: @unchecked Sendable {
         var result = [Float](repeating: 0, count: n)
         result.withUnsafeMutableBufferPointer { out in
             guard let destination = out.baseAddress else { return }
-            convertToFloat(rawPointer, dtype: dtype, count: n, into: destination)
+            if layout == .interleaved8 { dequantizeRows(0..<shape[0], into: destination) }
+            else { convertToFloat(rawPointer, dtype: dtype, count: n, into: destination) }
         }
         return result
     }
 
-    /// A float32 copy of this tensor (the same object when it already is float32 and owned).
-    /// A copy in memory of its own (2 MiB pages for large tensors), same type and shape.
+    /// A copy in memory of its own (2 MiB pages for large tensors), same type, shape and layout.
     public func residentCopy() -> Tensor {
+        if layout != .rows { return TensorArena.copies(of: [self])[0] }
         let copy = Tensor(zeros: shape, dtype: dtype)
         copy.rawPointer.copyMemory(from: rawPointer, byteCount: byteCount)
         return copy
     }
 
+    /// A float32 copy of this tensor.
     public func float32Copy() -> Tensor {
         let copy = Tensor(zeros: shape, dtype: .f32)
-        convertToFloat(rawPointer, dtype: dtype, count: count, into: copy.floats)
+        if layout == .interleaved8 { dequantizeRows(0..<shape[0], into: copy.floats) }
+        else { convertToFloat(rawPointer, dtype: dtype, count: count, into: copy.floats) }
         return copy
     }
 

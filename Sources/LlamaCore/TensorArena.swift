@@ -23,8 +23,11 @@ public final class TensorArena: @unchecked Sendable {
     deinit { base.deallocate() }
 
     /// Copies of `tensors`, same shapes and types, all in one new arena (which each copy keeps
-    /// alive). A tensor listed twice is copied once.
-    public static func copies(of tensors: [Tensor]) -> [Tensor] {
+    /// alive). A tensor listed twice is copied once. Those also in `interleaving` that can be
+    /// (`Tensor.canInterleave`) are stored `.interleaved8`; the others keep their layout.
+    public static func copies(of tensors: [Tensor], interleaving: [Tensor] = []) -> [Tensor] {
+        let interleaved = Set(interleaving.filter { $0.layout == .rows && Tensor.canInterleave(shape: $0.shape, dtype: $0.dtype) }
+            .map(ObjectIdentifier.init))
         var offsets: [ObjectIdentifier: Int] = [:]
         var total = 0
         for tensor in tensors where offsets[ObjectIdentifier(tensor)] == nil {
@@ -37,8 +40,15 @@ public final class TensorArena: @unchecked Sendable {
             let key = ObjectIdentifier(tensor)
             if let copy = made[key] { return copy }
             let start = arena.base + (offsets[key] ?? 0)
-            start.copyMemory(from: tensor.rawPointer, byteCount: tensor.byteCount)
-            let copy = Tensor(shape: tensor.shape, dtype: tensor.dtype, borrowing: start, owner: arena)
+            let layout: BlockLayout
+            if interleaved.contains(key) {
+                tensor.writeInterleaved(to: start)
+                layout = .interleaved8
+            } else {
+                start.copyMemory(from: tensor.rawPointer, byteCount: tensor.byteCount)
+                layout = tensor.layout
+            }
+            let copy = Tensor(shape: tensor.shape, dtype: tensor.dtype, borrowing: start, owner: arena, layout: layout)
             made[key] = copy
             return copy
         }

@@ -57,7 +57,8 @@ public enum GGUFModel {
 
     /// Reorders the rows of a (heads · headDim, in) projection between the two layouts:
     /// rotate-half row h·d + j·d/2 + i ↔ interleaved row h·d + 2i + j.
-    public static func permuteRows(_ tensor: Tensor, heads: Int, toInterleaved: Bool) -> Tensor {
+    public static func permuteRows(_ original: Tensor, heads: Int, toInterleaved: Bool) -> Tensor {
+        let tensor = original.rowMajor()
         let rows = tensor.shape[0], rowBytes = tensor.dtype.storageBytes(count: tensor.shape[1])
         let headDimension = rows / heads, half = headDimension / 2
         let result = Tensor(zeros: tensor.shape, dtype: tensor.dtype)

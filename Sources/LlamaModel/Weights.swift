@@ -1,3 +1,4 @@
+import Foundation
 import LlamaCore
 
 /// The parameters of one transformer block, in Hugging Face's layout (q/k rows in
@@ -151,13 +152,30 @@ public final class LlamaWeights: @unchecked Sendable {
 
     /// A copy of every parameter in memory of its own, types kept, all packed into one
     /// `TensorArena`: weights read from 2 MiB pages instead of a file mapping's (or small
-    /// allocations') 4 KiB ones (decode is bandwidth-bound; see `OpenedModel`).
-    public func residentCopy() -> LlamaWeights {
+    /// allocations') 4 KiB ones (decode is bandwidth-bound; see `OpenedModel`). With
+    /// `repacking`, Q8_0 / Q4_0 projection matrices are stored `.interleaved8` (eight rows per
+    /// record, as llama.cpp repacks them), which the integer kernels read faster; the token
+    /// embedding, looked up row by row, keeps GGML's order.
+    public func residentCopy(repacking: Bool = LlamaWeights.repacksQuantizedMatrices) -> LlamaWeights {
         let originals = namedParameters.map(\.tensor)
-        let copies = TensorArena.copies(of: originals)
+        let matrices = repacking ? linearMatrices.filter { $0 !== tokenEmbedding } : []
+        let copies = TensorArena.copies(of: originals, interleaving: matrices)
         var byIdentity: [ObjectIdentifier: Tensor] = [:]
         for (original, copy) in zip(originals, copies) { byIdentity[ObjectIdentifier(original)] = copy }
         return mapTensors { byIdentity[ObjectIdentifier($0)] ?? $0.residentCopy() }
+    }
+
+    /// Whether `residentCopy()` interleaves quantized matrices by default (`LLAMA_REPACK=0`
+    /// keeps GGML's row order, for comparison).
+    nonisolated(unsafe) public static var repacksQuantizedMatrices =
+        ProcessInfo.processInfo.environment["LLAMA_REPACK"] != "0"
+
+    /// Every projection matrix (the seven of each layer and the output projection).
+    var linearMatrices: [Tensor] {
+        layers.flatMap { layer in
+            [layer.queryProjection, layer.keyProjection, layer.valueProjection, layer.outputProjection,
+             layer.gateProjection, layer.upProjection, layer.downProjection]
+        } + [outputProjection]
     }
 
     /// The weights with every tensor replaced by `transform(tensor)`; a tensor used twice (tied

@@ -88,6 +88,20 @@ final class GGUFTests: XCTestCase {
             print("GGUF \(dtype.rawValue): kernel vs dequantized float math \(kernelError), loss change \(lossChange)")
             XCTAssertLessThan(kernelError, kernelTolerance, dtype.rawValue)
             XCTAssertLessThan(lossChange, lossTolerance, dtype.rawValue)
+            // Repacked (eight rows interleaved, as `llama` holds a loaded file): the same integer
+            // products in another order, and the same file when written back.
+            let repacked = loaded.weights.residentCopy(repacking: true)
+            XCTAssertEqual(repacked.layers[1].upProjection.layout, .interleaved8)
+            XCTAssertEqual(repacked.tokenEmbedding.layout, .rows)
+            XCTAssertLessThan(maxAbsoluteDifference(try ModelFixtures.logits(repacked, tokens), quantized), 1e-4, dtype.rawValue)
+            try GGUFModel.save(repacked, path: path + ".again", dtype: dtype, vocabulary: nil)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path + ".again")), try Data(contentsOf: URL(fileURLWithPath: path)))
+            // Row lookups in an interleaved table (a tied output projection could be one).
+            let table = repacked.layers[0].gateProjection
+            var looked = [Float](repeating: 0, count: 2 * table.shape[1])
+            [Int32(5), 2].withUnsafeBufferPointer { Embedding.forward(output: &looked, tokens: $0, table: table) }
+            let rows = table.toFloatArray(), width = table.shape[1]
+            XCTAssertEqual(looked, Array(rows[(5 * width)..<(6 * width)] + rows[(2 * width)..<(3 * width)]))
         }
     }
 

@@ -23,6 +23,41 @@ typedef struct {
     uint8_t qs[LLAMA_QK / 2];
 } llama_block_q4_0;
 
+/// Block i of eight consecutive rows of a Q4_0 / Q8_0 matrix as one record (the layout
+/// llama.cpp's CPU backend repacks to): the eight rows' scales, then the values in 4-byte
+/// chunks, chunk j holding bytes 4j..4j+3 of row 0, row 1, …, row 7 of the GGML block.
+typedef struct {
+    uint16_t d[8];
+    uint8_t qs[8 * LLAMA_QK / 2];
+} llama_block_q4_0x8;
+
+typedef struct {
+    uint16_t d[8];
+    int8_t qs[8 * LLAMA_QK];
+} llama_block_q8_0x8;
+
+/// A (rows, blocks·32) matrix (rows a multiple of 8) to the interleaved layout: record
+/// g·blocks + i holds block i of rows 8g..8g+7; and back.
+void llama_interleave_q4_0(const llama_block_q4_0 *x, llama_block_q4_0x8 *y, size_t rows, size_t blocks);
+void llama_deinterleave_q4_0(const llama_block_q4_0x8 *x, llama_block_q4_0 *y, size_t rows, size_t blocks);
+void llama_interleave_q8_0(const llama_block_q8_0 *x, llama_block_q8_0x8 *y, size_t rows, size_t blocks);
+void llama_deinterleave_q8_0(const llama_block_q8_0x8 *x, llama_block_q8_0 *y, size_t rows, size_t blocks);
+
+/// Rows first_row..<last_row (any range) of an interleaved matrix as floats, row after row
+/// (equal to dequantizing the GGML blocks they came from).
+void llama_dequantize_q4_0x8_rows(const llama_block_q4_0x8 *x, size_t blocks, size_t first_row, size_t last_row,
+                                  float *y);
+void llama_dequantize_q8_0x8_rows(const llama_block_q8_0x8 *x, size_t blocks, size_t first_row, size_t last_row,
+                                  float *y);
+
+/// y[8g..8g+7] (+= when accumulate) = the eight rows of group g times one Q8_0 activation
+/// row, for groups first_group..<last_group of an interleaved matrix: lanes = rows, four
+/// groups from far-apart parts of the range at a time (see llama_interleaved.c).
+void llama_gemv_q4_0x8_q8_0(size_t blocks, const llama_block_q4_0x8 *w, size_t first_group, size_t last_group,
+                            const llama_block_q8_0 *x, float *y, int accumulate);
+void llama_gemv_q8_0x8_q8_0(size_t blocks, const llama_block_q8_0x8 *w, size_t first_group, size_t last_group,
+                            const llama_block_q8_0 *x, float *y, int accumulate);
+
 /// Σ over `blocks` blocks of x·y, both Q8_0.
 float llama_dot_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *x, const llama_block_q8_0 *y);
 
@@ -56,6 +91,11 @@ void llama_gemm_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *w, size_t first
                           const llama_block_q8_0 *x, size_t tokens, float *out, size_t ldo, int accumulate);
 void llama_gemm_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *w, size_t first, size_t last,
                           const llama_block_q8_0 *x, size_t tokens, float *out, size_t ldo, int accumulate);
+/// The same for interleaved weights, groups first_group..<last_group (rows 8·first_group..).
+void llama_gemm_q8_0x8_q8_0(size_t blocks, const llama_block_q8_0x8 *w, size_t first_group, size_t last_group,
+                            const llama_block_q8_0 *x, size_t tokens, float *out, size_t ldo, int accumulate);
+void llama_gemm_q4_0x8_q8_0(size_t blocks, const llama_block_q4_0x8 *w, size_t first_group, size_t last_group,
+                            const llama_block_q8_0 *x, size_t tokens, float *out, size_t ldo, int accumulate);
 
 /// Quantizes `count` floats (a multiple of 32) to Q8_0 exactly as ggml's reference
 /// quantize_row_q8_0_ref: d = max|x| / 127, q = roundf(x / d).

@@ -6,6 +6,10 @@ public enum Embedding {
     public static func forward(output: UnsafeMutablePointer<Float>, tokens: UnsafeBufferPointer<Int32>, table: Tensor) {
         let dimension = table.shape[1]
         for (t, token) in tokens.enumerated() {
+            if table.layout == .interleaved8 {
+                table.dequantizeRows(Int(token)..<(Int(token) + 1), into: output + t * dimension)
+                continue
+            }
             let source = table.rawPointer + table.dtype.storageBytes(count: Int(token) * dimension)
             convertToFloat(source, dtype: table.dtype, count: dimension, into: output + t * dimension)
         }
