@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Benchmark this checkpoint instead of a random preset.") var model: String?
     @Option(name: .customLong("prompt-tokens"), help: "Prompt length for prefill.") var promptTokens: Int = 128
     @Option(name: .customLong("decode-tokens"), help: "Tokens to decode.") var decodeTokens: Int = 128
-    @Option(help: "Timed repetitions (best is reported).") var repeats: Int = 3
+    @Option(help: "Timed repetitions (best rates and median shares of the limits are reported).") var repeats: Int = 5
     @Option(help: "Weight types to measure, comma-separated: f32, f16, bf16, q8_0, q4_0.") var types: String = "f32"
     @Option(help: "Concurrent sequences for aggregate decode speed, comma-separated (empty: skip).") var concurrency: String = ""
 
@@ -41,7 +41,7 @@ struct BenchCommand: ParsableCommand {
             }
             // Packed into one huge-page arena, as `OpenedModel` holds a model read from a file.
             let weights = model == nil ? Self.converted(base, to: dtype).residentCopy() : base
-            try measure(weights, label: model ?? preset, gflops: gflops, bandwidth: bandwidth)
+            try measure(weights, label: model ?? preset)
         }
     }
 
@@ -68,7 +68,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Prefill and decode speed of `weights` against the machine's limits.
-    private func measure(_ weights: LlamaWeights, label: String, gflops: Double, bandwidth: Double) throws {
+    private func measure(_ weights: LlamaWeights, label: String) throws {
         let config = weights.configuration
         let matrixBytes = weights.layers.reduce(0) { total, layer in
             total + [layer.queryProjection, layer.keyProjection, layer.valueProjection, layer.outputProjection,
@@ -82,33 +82,43 @@ struct BenchCommand: ParsableCommand {
         let session = InferenceSession(weights: weights, context: promptTokens + decodeTokens + 1, maxChunk: promptTokens)
         var generator = SeededGenerator(seed: 7)
         let prompt = (0..<promptTokens).map { _ in Int32(generator.nextInt(below: config.vocabularySize)) }
-        var bestPrefill = Double.infinity, bestDecode = Double.infinity
+        let t = Double(promptTokens)
+        let attentionFlops = 2 * 2 * Double(config.layerCount) * t * (t + 1) / 2 * Double(config.queryWidth)
+        let prefillFlops = 2 * Double(matrixParameters) * t + attentionFlops + 2 * Double(config.vocabularySize * config.hiddenSize)
+        let bytesPerToken = Double(matrixBytes + weights.outputProjection.byteCount)
+            + Double(config.keyValueCacheBytes(context: promptTokens + decodeTokens / 2))
+        // The machine's limits are measured again right before each prefill and each decode run:
+        // on a shared host they drift by a factor of two from minute to minute, and a ratio is
+        // only meaningful between figures taken under the same conditions.
+        var runs: [(prefill: Double, peak: Double, decode: Double, bandwidth: Double)] = []
         for _ in 0..<repeats {
             session.reset()
+            let peak = MachineLimits.sgemmGigaflops(repeats: 2)
             let start = DispatchTime.now().uptimeNanoseconds
             var logits = try session.forward(prompt)
             let middle = DispatchTime.now().uptimeNanoseconds
+            let bandwidth = MachineLimits.readBandwidthGigabytes(bytes: 256 << 20, repeats: 3)
+            let decodeStart = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<decodeTokens {
                 var best = 0
                 for i in 1..<logits.count where logits[i] > logits[best] { best = i }
                 logits = try session.forward(token: Int32(best))
             }
             let end = DispatchTime.now().uptimeNanoseconds
-            bestPrefill = min(bestPrefill, Double(middle - start) / 1e9)
-            bestDecode = min(bestDecode, Double(end - middle) / 1e9)
+            runs.append((prefillFlops / (Double(middle - start) / 1e9) / 1e9, peak,
+                         Double(decodeTokens) / (Double(end - decodeStart) / 1e9), bandwidth))
         }
-        let t = Double(promptTokens)
-        let attentionFlops = 2 * 2 * Double(config.layerCount) * t * (t + 1) / 2 * Double(config.queryWidth)
-        let prefillFlops = 2 * Double(matrixParameters) * t + attentionFlops + 2 * Double(config.vocabularySize * config.hiddenSize)
-        let prefillRate = prefillFlops / bestPrefill / 1e9
-        let decodeRate = Double(decodeTokens) / bestDecode
-        let bytesPerToken = Double(matrixBytes + weights.outputProjection.byteCount)
-            + Double(config.keyValueCacheBytes(context: promptTokens + decodeTokens / 2))
-        let decodeBound = bandwidth * 1e9 / bytesPerToken
-        print(String(format: "  prefill %d tokens: %.3f s = %.1f tokens/s, %.1f GFLOP/s = %.0f%% of sgemm peak",
-                     promptTokens, bestPrefill, t / bestPrefill, prefillRate, 100 * prefillRate / gflops))
-        print(String(format: "  decode: %.1f tokens/s = %.0f%% of the bandwidth bound (%.1f tokens/s), %.1f GB/s",
-                     decodeRate, 100 * decodeRate / decodeBound, decodeBound, decodeRate * bytesPerToken / 1e9))
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        let prefillRate = runs.map(\.prefill).max() ?? 0, decodeRate = runs.map(\.decode).max() ?? 0
+        let prefillShare = median(runs.map { $0.prefill / $0.peak })
+        let decodeShare = median(runs.map { $0.decode * bytesPerToken / 1e9 / $0.bandwidth })
+        let peaks = runs.map(\.peak), bandwidths = runs.map(\.bandwidth)
+        print(String(format: "  prefill %d tokens: %.1f tokens/s, %.1f GFLOP/s; median %.0f%% of the sgemm peak beside it (%.0f-%.0f GFLOP/s)",
+                     promptTokens, prefillRate / prefillFlops * 1e9 * t, prefillRate, 100 * prefillShare,
+                     peaks.min() ?? 0, peaks.max() ?? 0))
+        print(String(format: "  decode: %.1f tokens/s, %.1f GB/s (%.1f MB per token with the KV cache); median %.0f%% of the read bandwidth beside it (%.1f-%.1f GB/s)",
+                     decodeRate, decodeRate * bytesPerToken / 1e9, bytesPerToken / 1e6, 100 * decodeShare,
+                     bandwidths.min() ?? 0, bandwidths.max() ?? 0))
         for text in concurrency.split(separator: ",") {
             guard let sequences = Int(text), sequences > 0 else { throw ValidationError("bad --concurrency '\(text)'") }
             let rate = try aggregateDecode(weights, sequences: sequences, prompt: Array(prompt.prefix(16)))

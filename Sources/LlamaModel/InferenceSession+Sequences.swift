@@ -13,10 +13,13 @@ extension InferenceSession {
         }
         positions[target] = length
         guard source != target, length > 0 else { return }
-        let width = configuration.keyValueWidth
+        let count = length * configuration.headDimension
         for layer in 0..<configuration.layerCount {
-            keys(slot: target, layer: layer).update(from: keys(slot: source, layer: layer), count: length * width)
-            values(slot: target, layer: layer).update(from: values(slot: source, layer: layer), count: length * width)
+            for head in 0..<configuration.keyValueHeadCount {
+                let offset = head * cacheLayout.headStride
+                (keys(slot: target, layer: layer) + offset).update(from: keys(slot: source, layer: layer) + offset, count: count)
+                (values(slot: target, layer: layer) + offset).update(from: values(slot: source, layer: layer) + offset, count: count)
+            }
         }
     }
 

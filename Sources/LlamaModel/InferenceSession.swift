@@ -23,8 +23,10 @@ public final class InferenceSession: @unchecked Sendable {
     var positions: [Int]
 
     private let rotary: RotaryEmbedding
-    /// (slots, layers, context, kvHeads * headDim) keys and values.
+    /// (slots, layers, kvHeads, context, headDim) keys and values: each head's positions
+    /// contiguous (`CacheLayout.headMajor`).
     let keyCache, valueCache: UnsafeMutablePointer<Float>
+    let cacheLayout: CacheLayout
     /// (maxChunk, dim) residual stream and its normalised copy.
     private let residual, normalized: UnsafeMutablePointer<Float>
     /// (maxChunk, heads * headDim) queries and attention outputs.
@@ -52,6 +54,7 @@ public final class InferenceSession: @unchecked Sendable {
         self.slotCount = max(1, slotCount)
         positions = [Int](repeating: 0, count: self.slotCount)
         rotary = RotaryEmbedding(headDimension: config.headDimension, theta: config.ropeTheta, maxPositions: self.context)
+        cacheLayout = .headMajor(context: self.context, headDimension: config.headDimension)
         func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
             let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
             pointer.initialize(repeating: 0, count: max(count, 1))
@@ -180,7 +183,7 @@ public final class InferenceSession: @unchecked Sendable {
         }
     }
 
-    /// Keys of `layer` in `slot`: (context, kvWidth).
+    /// Keys of `layer` in `slot`, laid out as `cacheLayout`.
     @inline(__always)
     func keys(slot: Int, layer: Int) -> UnsafeMutablePointer<Float> {
         keyCache + (slot * configuration.layerCount + layer) * context * configuration.keyValueWidth
@@ -191,16 +194,31 @@ public final class InferenceSession: @unchecked Sendable {
         valueCache + (slot * configuration.layerCount + layer) * context * configuration.keyValueWidth
     }
 
+    /// Copies row t of `newKeys` / `newValues` into the cache of `rowSlots[t]` at position
+    /// `rowPositions[t]`, head by head.
+    private func storeNewKeysAndValues(rows: Int, layer: Int) {
+        let headDimension = configuration.headDimension, width = configuration.keyValueWidth
+        for row in 0..<rows {
+            let slot = rowSlots[row], offset = rowPositions[row] * cacheLayout.positionStride
+            let layerKeys = keys(slot: slot, layer: layer), layerValues = values(slot: slot, layer: layer)
+            for head in 0..<configuration.keyValueHeadCount {
+                let at = head * cacheLayout.headStride + offset, from = row * width + head * headDimension
+                (layerKeys + at).update(from: newKeys + from, count: headDimension)
+                (layerValues + at).update(from: newValues + from, count: headDimension)
+            }
+        }
+    }
+
     /// One pass over `count` rows from `tokenBuffer`: consecutive positions of one
     /// sequence when `sequenceSlot` is given, else one row per sequence as `rowSlots` and
     /// `rowPositions` say. Logits of the last `logitRows` rows.
     func forwardRows(count: Int, logitRows: Int, sequenceSlot: Int?) {
         let config = configuration
-        let dim = config.hiddenSize, kvWidth = config.keyValueWidth, hidden = config.intermediateSize
+        let dim = config.hiddenSize, hidden = config.intermediateSize
         let start = sequenceSlot.map { positions[$0] } ?? 0
         let rowSlots = self.rowSlots, rowPositions = self.rowPositions
-        if sequenceSlot != nil {
-            for row in 0..<count { rowPositions[row] = start + row }
+        if let slot = sequenceSlot {
+            for row in 0..<count { rowPositions[row] = start + row; rowSlots[row] = slot }
         }
         Embedding.forward(output: residual, tokens: UnsafeBufferPointer(start: tokenBuffer, count: count), table: weights.tokenEmbedding)
         for (index, layer) in weights.layers.enumerated() {
@@ -208,40 +226,31 @@ public final class InferenceSession: @unchecked Sendable {
                             rows: count, dimension: dim, epsilon: config.rmsNormEpsilon)
             Linear.forward(output: queries, input: normalized, weight: layer.queryProjection, rows: count, workspace: workspace)
             rotary.apply(queries, rows: count, headCount: config.headCount, layout: weights.queryKeyLayout, position: { rowPositions[$0] })
+            // New keys and values, rotated, then stored at each row's slot and position.
+            Linear.forward(output: newKeys, input: normalized, weight: layer.keyProjection, rows: count, workspace: workspace)
+            Linear.forward(output: newValues, input: normalized, weight: layer.valueProjection, rows: count, workspace: workspace)
+            rotary.apply(newKeys, rows: count, headCount: config.keyValueHeadCount, layout: weights.queryKeyLayout, position: { rowPositions[$0] })
+            storeNewKeysAndValues(rows: count, layer: index)
             if let slot = sequenceSlot {
-                // One sequence: new keys and values go straight into its cache rows.
                 let layerKeys = keys(slot: slot, layer: index), layerValues = values(slot: slot, layer: index)
-                Linear.forward(output: layerKeys + start * kvWidth, input: normalized, weight: layer.keyProjection, rows: count, workspace: workspace)
-                Linear.forward(output: layerValues + start * kvWidth, input: normalized, weight: layer.valueProjection, rows: count, workspace: workspace)
-                rotary.apply(layerKeys + start * kvWidth, rows: count, headCount: config.keyValueHeadCount,
-                             layout: weights.queryKeyLayout, position: { rowPositions[$0] })
                 if count == 1 {
                     Attention.forwardCached(output: attended, query: queries, keyCache: layerKeys, valueCache: layerValues,
                                             rows: 1, startPosition: start, headCount: config.headCount,
                                             keyValueHeadCount: config.keyValueHeadCount, headDimension: config.headDimension,
-                                            context: context, scores: scores)
+                                            context: context, scores: scores, cacheLayout: cacheLayout)
                 } else {
                     Attention.forwardCachedBatched(output: attended, query: queries, keyCache: layerKeys, valueCache: layerValues,
                                                    rows: count, startPosition: start, headCount: config.headCount,
                                                    keyValueHeadCount: config.keyValueHeadCount,
-                                                   headDimension: config.headDimension, scores: scores)
+                                                   headDimension: config.headDimension, scores: scores, cacheLayout: cacheLayout)
                 }
             } else {
-                // Several sequences: each row's key and value go to its own slot.
-                Linear.forward(output: newKeys, input: normalized, weight: layer.keyProjection, rows: count, workspace: workspace)
-                Linear.forward(output: newValues, input: normalized, weight: layer.valueProjection, rows: count, workspace: workspace)
-                rotary.apply(newKeys, rows: count, headCount: config.keyValueHeadCount, layout: weights.queryKeyLayout, position: { rowPositions[$0] })
-                for row in 0..<count {
-                    let offset = rowPositions[row] * kvWidth
-                    (keys(slot: rowSlots[row], layer: index) + offset).update(from: newKeys + row * kvWidth, count: kvWidth)
-                    (values(slot: rowSlots[row], layer: index) + offset).update(from: newValues + row * kvWidth, count: kvWidth)
-                }
                 Attention.forwardCached(output: attended, query: queries, rows: count, headCount: config.headCount,
                                         keyValueHeadCount: config.keyValueHeadCount, headDimension: config.headDimension,
                                         context: context, scores: scores,
                                         keyCache: { UnsafePointer(self.keys(slot: rowSlots[$0], layer: index)) },
                                         valueCache: { UnsafePointer(self.values(slot: rowSlots[$0], layer: index)) },
-                                        length: { rowPositions[$0] + 1 })
+                                        length: { rowPositions[$0] + 1 }, cacheLayout: cacheLayout)
             }
             Linear.forward(output: residual, input: attended, weight: layer.outputProjection, rows: count, accumulate: true, workspace: workspace)
             RMSNorm.forward(output: normalized, input: residual, weight: layer.feedForwardNorm.floats,

@@ -64,21 +64,41 @@ final class LayerTests: XCTestCase {
         checkCachedAttention(batched: true)
     }
 
-    private func checkCachedAttention(batched: Bool, headDim: Int = 8, start: Int = 3) {
+    /// The head-major cache the inference session keeps: the same attention.
+    func testCachedAttentionFromHeadMajorCache() {
+        for batched in [false, true] {
+            for headDim in [8, 64] { checkCachedAttention(batched: batched, headDim: headDim, start: 18, headMajor: true) }
+        }
+    }
+
+    private func checkCachedAttention(batched: Bool, headDim: Int = 8, start: Int = 3, headMajor: Bool = false) {
         let heads = 4, kvHeads = 2, rows = 4, context = start + 13
         let total = start + rows
         let query = random(rows * heads * headDim)
         let keys = random(context * kvHeads * headDim), values = random(context * kvHeads * headDim)
         var output = [Float](repeating: 0, count: rows * heads * headDim)
         var scores = [Float](repeating: 0, count: max(Parallel.threadCount, rows) * context)
+        // The reference below reads position-major arrays; the kernels get them in `layout`.
+        let layout: CacheLayout = headMajor ? .headMajor(context: context, headDimension: headDim)
+            : .positionMajor(keyValueHeads: kvHeads, headDimension: headDim)
+        func arranged(_ cache: [Float]) -> [Float] {
+            var result = [Float](repeating: .nan, count: cache.count)
+            for s in 0..<context {
+                for kv in 0..<kvHeads {
+                    for i in 0..<headDim { result[kv * layout.headStride + s * layout.positionStride + i] = cache[(s * kvHeads + kv) * headDim + i] }
+                }
+            }
+            return result
+        }
+        let cachedKeys = arranged(keys), cachedValues = arranged(values)
         if batched {
-            Attention.forwardCachedBatched(output: &output, query: query, keyCache: keys, valueCache: values, rows: rows,
+            Attention.forwardCachedBatched(output: &output, query: query, keyCache: cachedKeys, valueCache: cachedValues, rows: rows,
                                            startPosition: start, headCount: heads, keyValueHeadCount: kvHeads,
-                                           headDimension: headDim, scores: &scores)
+                                           headDimension: headDim, scores: &scores, cacheLayout: layout)
         } else {
-            Attention.forwardCached(output: &output, query: query, keyCache: keys, valueCache: values, rows: rows,
+            Attention.forwardCached(output: &output, query: query, keyCache: cachedKeys, valueCache: cachedValues, rows: rows,
                                     startPosition: start, headCount: heads, keyValueHeadCount: kvHeads,
-                                    headDimension: headDim, context: context, scores: &scores)
+                                    headDimension: headDim, context: context, scores: &scores, cacheLayout: layout)
         }
         for t in 0..<rows {
             for h in 0..<heads {

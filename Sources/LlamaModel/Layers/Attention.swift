@@ -1,6 +1,25 @@
 import CLlamaKernels
 import LlamaCore
 
+/// Where a key/value cache keeps the row of head h at position s: h·headStride + s·positionStride.
+public struct CacheLayout: Sendable, Equatable {
+    public var headStride: Int
+    public var positionStride: Int
+
+    /// Positions one after another, all heads of a position side by side (a (context, kvHeads ·
+    /// headDim) matrix: what a projection writes).
+    public static func positionMajor(keyValueHeads: Int, headDimension: Int) -> CacheLayout {
+        CacheLayout(headStride: headDimension, positionStride: keyValueHeads * headDimension)
+    }
+
+    /// Heads one after another, each its `context` positions contiguous: a decode step reads each
+    /// head's keys and values as one sequential stream instead of 256-byte pieces a whole
+    /// position apart (25% faster attention on the test machine).
+    public static func headMajor(context: Int, headDimension: Int) -> CacheLayout {
+        CacheLayout(headStride: context * headDimension, positionStride: headDimension)
+    }
+}
+
 /// Causal scaled dot-product attention (Vaswani et al., 2017) with grouped key/value heads:
 /// query head h reads key/value head h / (heads / kvHeads); LLaMA 1 has one per query head.
 public enum Attention {
@@ -10,14 +29,16 @@ public enum Attention {
     ///
     /// - output: (T, heads * headDim) attention outputs, before the output projection.
     /// - query: (T, heads * headDim) rotated queries.
-    /// - keyCache(t), valueCache(t): (context, kvHeads * headDim) cache of row t's sequence.
+    /// - keyCache(t), valueCache(t): the cache of row t's sequence, laid out as `cacheLayout`
+    ///   says (default: position-major, (context, kvHeads * headDim)).
     /// - scores: scratch of `Parallel.threadCount * context` floats.
     public static func forwardCached(output: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
                                      rows: Int, headCount: Int, keyValueHeadCount: Int, headDimension: Int,
                                      context: Int, scores: UnsafeMutablePointer<Float>,
                                      keyCache: (Int) -> UnsafePointer<Float>, valueCache: (Int) -> UnsafePointer<Float>,
-                                     length: (Int) -> Int) {
-        let queryWidth = headCount * headDimension, keyValueWidth = keyValueHeadCount * headDimension
+                                     length: (Int) -> Int, cacheLayout: CacheLayout? = nil) {
+        let queryWidth = headCount * headDimension
+        let layout = cacheLayout ?? .positionMajor(keyValueHeads: keyValueHeadCount, headDimension: headDimension)
         let group = headCount / keyValueHeadCount
         let scale = 1 / Float(headDimension).squareRoot()
         let items = rows * headCount
@@ -30,12 +51,12 @@ public enum Attention {
                 let visible = length(t)
                 let keys = keyCache(t), values = valueCache(t)
                 let q = query + t * queryWidth + head * headDimension
-                let keyOffset = (head / group) * headDimension
-                llama_attention_scores(q, keys + keyOffset, keyValueWidth, visible, headDimension, scale, row)
+                let keyOffset = (head / group) * layout.headStride
+                llama_attention_scores(q, keys + keyOffset, layout.positionStride, visible, headDimension, scale, row)
                 let maximum = VectorMath.maximum(row, visible)
                 let total = VectorMath.expSubtracting(row, maximum, visible)
                 VectorMath.scale(row, 1 / total, visible)
-                llama_attention_values(row, values + keyOffset, keyValueWidth, visible, headDimension,
+                llama_attention_values(row, values + keyOffset, layout.positionStride, visible, headDimension,
                                        output + t * queryWidth + head * headDimension)
                 item += workers
             }
@@ -46,10 +67,12 @@ public enum Attention {
     public static func forwardCached(output: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
                                      keyCache: UnsafePointer<Float>, valueCache: UnsafePointer<Float>,
                                      rows: Int, startPosition: Int, headCount: Int, keyValueHeadCount: Int,
-                                     headDimension: Int, context: Int, scores: UnsafeMutablePointer<Float>) {
+                                     headDimension: Int, context: Int, scores: UnsafeMutablePointer<Float>,
+                                     cacheLayout: CacheLayout? = nil) {
         forwardCached(output: output, query: query, rows: rows, headCount: headCount, keyValueHeadCount: keyValueHeadCount,
                       headDimension: headDimension, context: context, scores: scores,
-                      keyCache: { _ in keyCache }, valueCache: { _ in valueCache }, length: { startPosition + $0 + 1 })
+                      keyCache: { _ in keyCache }, valueCache: { _ in valueCache }, length: { startPosition + $0 + 1 },
+                      cacheLayout: cacheLayout)
     }
 
     /// Attention of a chunk of T > 1 new rows (prefill) through BLAS: per head, the scores
@@ -59,15 +82,17 @@ public enum Attention {
     public static func forwardCachedBatched(output: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
                                             keyCache: UnsafePointer<Float>, valueCache: UnsafePointer<Float>,
                                             rows: Int, startPosition: Int, headCount: Int, keyValueHeadCount: Int,
-                                            headDimension: Int, scores: UnsafeMutablePointer<Float>) {
-        let queryWidth = headCount * headDimension, keyValueWidth = keyValueHeadCount * headDimension
+                                            headDimension: Int, scores: UnsafeMutablePointer<Float>,
+                                            cacheLayout: CacheLayout? = nil) {
+        let queryWidth = headCount * headDimension
+        let layout = cacheLayout ?? .positionMajor(keyValueHeads: keyValueHeadCount, headDimension: headDimension)
         let group = headCount / keyValueHeadCount
         let scale = 1 / Float(headDimension).squareRoot()
         let length = startPosition + rows
         for head in 0..<headCount {
-            let keyOffset = (head / group) * headDimension
+            let keyOffset = (head / group) * layout.headStride
             BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: length, k: headDimension, alpha: scale,
-                      a: query + head * headDimension, lda: queryWidth, b: keyCache + keyOffset, ldb: keyValueWidth,
+                      a: query + head * headDimension, lda: queryWidth, b: keyCache + keyOffset, ldb: layout.positionStride,
                       c: scores, ldc: length)
             Parallel.forRanges(rows, minimumPerThread: 16) { first, last in
                 for t in first..<last {
@@ -80,7 +105,7 @@ public enum Attention {
                 }
             }
             BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: headDimension, k: length,
-                      a: scores, lda: length, b: valueCache + keyOffset, ldb: keyValueWidth,
+                      a: scores, lda: length, b: valueCache + keyOffset, ldb: layout.positionStride,
                       c: output + head * headDimension, ldc: queryWidth)
         }
     }
