@@ -65,17 +65,9 @@ public enum GGMLType {
         case 1: return .f16
         case 2: return .q4_0
         case 8: return .q8_0
+        case 12: return .q4_K
+        case 14: return .q6_K
         case 30: return .bf16
-        default: return nil
-        }
-    }
-
-    /// llama.cpp's K-quant types read here (unpacked at load, see `GGUFFile.tensor`): name and
-    /// bytes per super-block of 256 values, by ggml_type code.
-    public static func kQuant(code: UInt32) -> (name: String, blockBytes: Int)? {
-        switch code {
-        case 12: return ("Q4_K", Int(LLAMA_Q4_K_BYTES))
-        case 14: return ("Q6_K", Int(LLAMA_Q6_K_BYTES))
         default: return nil
         }
     }
@@ -87,6 +79,8 @@ public enum GGMLType {
         case .f16: return 1
         case .q4_0: return 2
         case .q8_0: return 8
+        case .q4_K: return 12
+        case .q6_K: return 14
         case .bf16: return 30
         default: return nil
         }
@@ -162,8 +156,6 @@ public final class GGUFFile: @unchecked Sendable {
             let typeName: String, blockSize: Int, bytes: Int
             if let dtype = GGMLType.dtype(code: tensor.typeCode) {
                 (typeName, blockSize, bytes) = (dtype.rawValue, dtype.blockSize, dtype.storageBytes(count: count))
-            } else if let kQuant = GGMLType.kQuant(code: tensor.typeCode) {
-                (typeName, blockSize, bytes) = (kQuant.name, 256, count / 256 * kQuant.blockBytes)
             } else {
                 continue
             }
@@ -180,23 +172,12 @@ public final class GGUFFile: @unchecked Sendable {
     /// The metadata value of `key`.
     public subscript(key: String) -> GGUFValue? { metadata.first { $0.key == key }?.value }
 
-    /// The named tensor, viewing the mapped bytes in place. A Q4_K or Q6_K tensor (llama.cpp's
-    /// K-quants, which the kernels do not take) is unpacked to floats bit for bit as ggml does and
-    /// held as Q8_0 when its rows are whole 32-value blocks (a matrix), as float32 otherwise.
+    /// The named tensor, viewing the mapped bytes in place (Q4_K and Q6_K super-blocks too,
+    /// which the K-quant kernels read as stored).
     public func tensor(_ name: String) throws -> Tensor {
         guard let position = index[name] else { throw CoreError.missingTensor(path: path, name: name) }
         let info = tensors[position]
         let source = file.bytes + dataOffset + info.offset
-        if let kQuant = GGMLType.kQuant(code: info.typeCode) {
-            let floats = Tensor(zeros: info.shape, dtype: .f32)
-            let superBlocks = floats.count / 256
-            Parallel.forRanges(superBlocks, minimumPerThread: 256) { first, last in
-                let from = UnsafeRawPointer(source) + first * kQuant.blockBytes, to = floats.floats + first * 256
-                if info.typeCode == 12 { llama_dequantize_row_q4_k(from, to, (last - first) * 256) }
-                else { llama_dequantize_row_q6_k(from, to, (last - first) * 256) }
-            }
-            return Quantization.canQuantize(shape: info.shape) ? Quantization.quantize(floats, to: .q8_0) : floats
-        }
         guard let dtype = GGMLType.dtype(code: info.typeCode) else {
             throw CoreError.unsupportedDType(path: path, name: name, dtype: "ggml type \(info.typeCode)")
         }

@@ -57,12 +57,14 @@ public enum Linear {
                 else if isQ8 { llama_dequantize_row_q8_0(q8 + first * blocks, block, count * inFeatures) }
                 else { llama_dequantize_row_q4_0(q4 + first * blocks, block, count * inFeatures) }
             }
+        case .q4_K, .q6_K:
+            kQuantForward(output: output, input: input, weight: weight, rows: rows, beta: beta, workspace: workspace)
         case .q8_0, .q4_0:
             let space = workspace ?? LinearWorkspace()
             quantizedForward(output: output, input: input, weight: weight, rows: rows, accumulate: accumulate,
                              activations: space.reserve(bytes: rows * inFeatures / 32 * 34))
         default:
-            preconditionFailure("linear weights must be F32, F16, BF16, Q8_0 or Q4_0; loaders reject \(weight.dtype.rawValue)")
+            preconditionFailure("linear weights must be F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K; loaders reject \(weight.dtype.rawValue)")
         }
     }
 

@@ -5,7 +5,7 @@ import CLlamaKernels
 public enum Quantization {
     /// A quantized copy of float32 `tensor` (its last dimension a multiple of 32).
     public static func quantize(_ tensor: Tensor, to dtype: DType) -> Tensor {
-        precondition(dtype.isQuantized, "\(dtype.rawValue) is not a quantized type")
+        precondition(dtype.hasBlocksOf32, "\(dtype.rawValue) is not Q8_0 or Q4_0")
         precondition(tensor.count % 32 == 0, "quantized tensors hold whole blocks of 32")
         let source = tensor.dtype == .f32 ? tensor : tensor.float32Copy()
         let result = Tensor(zeros: tensor.shape, dtype: dtype)

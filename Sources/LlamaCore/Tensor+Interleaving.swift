@@ -16,7 +16,7 @@ extension Tensor {
     /// Whether a tensor of this shape and type can be held `.interleaved8`: a Q8_0 or Q4_0
     /// matrix whose row count is a multiple of eight.
     public static func canInterleave(shape: [Int], dtype: DType) -> Bool {
-        dtype.isQuantized && shape.count == 2 && shape[0] % 8 == 0 && shape[1] % 32 == 0
+        dtype.hasBlocksOf32 && shape.count == 2 && shape[0] % 8 == 0 && shape[1] % 32 == 0
     }
 
     /// Writes this `.rows` tensor's bytes to `destination` (`byteCount` bytes) interleaved.

@@ -21,20 +21,27 @@ public enum DType: String, Sendable, CaseIterable {
     case q8_0 = "Q8_0"
     /// GGML's 4-bit blocks: 32 values, a half scale and 16 bytes of nibbles (18 bytes).
     case q4_0 = "Q4_0"
+    /// GGML's 4-bit K-quant super-blocks (llama.cpp files): 256 values in eight sub-blocks with
+    /// 6-bit scales and minimums (144 bytes). Read from files, not made here.
+    case q4_K = "Q4_K"
+    /// GGML's 6-bit K-quant super-blocks: 256 values, an int8 scale per 16 (210 bytes).
+    case q6_K = "Q6_K"
 
-    /// Values per storage block (1 for plain types, 32 for the quantized ones).
-    public var blockSize: Int { isQuantized ? 32 : 1 }
+    /// Values per storage block (1 for plain types, 32 or 256 for the quantized ones).
+    public var blockSize: Int { isKQuant ? 256 : isQuantized ? 32 : 1 }
 
     /// Whether values are stored in quantized blocks.
-    public var isQuantized: Bool { self == .q8_0 || self == .q4_0 }
+    public var isQuantized: Bool { hasBlocksOf32 || isKQuant }
+
+    /// Q8_0 and Q4_0: the types `Quantization` makes and rows can be interleaved in.
+    public var hasBlocksOf32: Bool { self == .q8_0 || self == .q4_0 }
+
+    /// Q4_K and Q6_K: 256-value super-blocks.
+    public var isKQuant: Bool { self == .q4_K || self == .q6_K }
 
     /// Bytes of `count` values (a multiple of `blockSize`).
     public func storageBytes(count: Int) -> Int {
-        switch self {
-        case .q8_0: return count / 32 * 34
-        case .q4_0: return count / 32 * 18
-        default: return count * byteSize
-        }
+        isQuantized ? count / blockSize * byteSize : count * byteSize
     }
 
     /// Bytes per element of a plain type (per block for quantized ones).
@@ -42,6 +49,8 @@ public enum DType: String, Sendable, CaseIterable {
         switch self {
         case .q8_0: return 34
         case .q4_0: return 18
+        case .q4_K: return Int(LLAMA_Q4_K_BYTES)
+        case .q6_K: return Int(LLAMA_Q6_K_BYTES)
         case .f64, .i64: return 8
         case .f32, .i32, .u32: return 4
         case .f16, .bf16, .u16, .i16: return 2
@@ -198,6 +207,10 @@ public func convertToFloat(_ source: UnsafeRawPointer, dtype: DType, count: Int,
         for i in 0..<count { destination[i] = Float(source.load(fromByteOffset: i, as: UInt8.self)) }
     case .i8:
         for i in 0..<count { destination[i] = Float(source.load(fromByteOffset: i, as: Int8.self)) }
+    case .q4_K:
+        llama_dequantize_row_q4_k(source, destination, count)
+    case .q6_K:
+        llama_dequantize_row_q6_k(source, destination, count)
     case .q8_0:
         llama_dequantize_row_q8_0(source.assumingMemoryBound(to: llama_block_q8_0.self), destination, count)
     case .q4_0:

@@ -202,38 +202,71 @@ final class GGUFTests: XCTestCase {
     }
 
     /// llama.cpp's Q4_K and Q6_K tensors (random super-blocks written by the `gguf` package) are
-    /// unpacked to the floats `gguf.quants.dequantize` gives, bit for bit; matrices are then held
-    /// as the Q8_0 blocks gguf's quantizer makes of those floats.
-    func testKQuantTensorsAreUnpackedAsGGMLDoes() throws {
-        let path = try ModelFixtures.temporaryDirectory() + "/k.gguf"
+    /// held as stored: their values are the floats `gguf.quants.dequantize` gives, bit for bit;
+    /// written back, the bytes are unchanged; and products through the K-quant kernels equal
+    /// float64 sums of those floats times the activations rounded to 256-value int8 blocks
+    /// (d = max|x| / 127, as ggml's Q8_K), on every path through `Linear.forward`.
+    func testKQuantTensorsAreUsedAsStored() throws {
+        let directory = try ModelFixtures.temporaryDirectory()
         let output = try python("""
         import sys, numpy as np, gguf
         rng = np.random.default_rng(5)
         w = gguf.GGUFWriter(sys.argv[1], 'llama')
         refs = []
-        for name, kind, size, offsets, shape in [('a', gguf.GGMLQuantizationType.Q4_K, 144, [0, 2], (4, 512)),
-                                                 ('b', gguf.GGMLQuantizationType.Q6_K, 210, [208], (2, 256)),
+        for name, kind, size, offsets, shape in [('a', gguf.GGMLQuantizationType.Q4_K, 144, [0, 2], (12, 512)),
+                                                 ('b', gguf.GGMLQuantizationType.Q6_K, 210, [208], (12, 512)),
                                                  ('c', gguf.GGMLQuantizationType.Q4_K, 144, [0, 2], (256,))]:
             blocks = int(np.prod(shape)) // 256
             raw = rng.integers(0, 256, size=(blocks, size), dtype=np.uint8)
             for o in offsets:
                 raw[:, o:o + 2] = (rng.standard_normal(blocks) * 0.01).astype(np.float16).view(np.uint8).reshape(blocks, 2)
             w.add_tensor(name, raw.reshape(shape[:-1] + (shape[-1] // 256 * size,)), raw_dtype=kind)
-            floats = gguf.quants.dequantize(raw.reshape(-1), kind).astype('<f4').reshape(shape)
-            refs.append(floats.tobytes().hex() if len(shape) == 1 else
-                        gguf.quants.quantize(floats, gguf.GGMLQuantizationType.Q8_0).tobytes().hex())
+            refs.append(gguf.quants.dequantize(raw.reshape(-1), kind).astype('<f4').tobytes().hex())
         w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
         print(' '.join(refs))
-        """, [path])
+        """, [directory + "/k.gguf"])
         let expected = output.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         XCTAssertEqual(expected.count, 3)
-        let file = try GGUFFile(path: path)
+        let file = try GGUFFile(path: directory + "/k.gguf")
         let tensors = try ["a", "b", "c"].map { try file.tensor($0) }
-        XCTAssertEqual(tensors.map(\.shape), [[4, 512], [2, 256], [256]])
-        XCTAssertEqual(tensors.map(\.dtype), [.q8_0, .q8_0, .f32])
+        XCTAssertEqual(tensors.map(\.shape), [[12, 512], [12, 512], [256]])
+        XCTAssertEqual(tensors.map(\.dtype), [.q4_K, .q6_K, .q4_K])
+        XCTAssertEqual(tensors.map(\.byteCount), [12 * 2 * 144, 12 * 2 * 210, 144])
         for (tensor, hex) in zip(tensors, expected) {
-            let bytes = Data(bytes: tensor.rawPointer, count: tensor.byteCount)
-            XCTAssertEqual(bytes.map { String(format: "%02x", $0) }.joined(), hex)
+            let floats = tensor.toFloatArray()
+            XCTAssertEqual(floats.withUnsafeBytes { Data($0) }.map { String(format: "%02x", $0) }.joined(), hex)
+        }
+        try GGUFWriter.write(path: directory + "/again.gguf", metadata: [], tensors: zip(["a", "b", "c"], tensors).map { ($0, $1) })
+        let again = try GGUFFile(path: directory + "/again.gguf")
+        for (name, tensor) in zip(["a", "b", "c"], tensors) {
+            let copy = try again.tensor(name)
+            XCTAssertEqual(copy.dtype, tensor.dtype)
+            XCTAssertEqual(Data(bytes: copy.rawPointer, count: copy.byteCount), Data(bytes: tensor.rawPointer, count: tensor.byteCount))
+        }
+        var generator = SeededGenerator(seed: 11)
+        let inFeatures = 512, maximumRows = Linear.quantizedIntegerRows + 3
+        let input = (0..<(maximumRows * inFeatures)).map { _ in (generator.nextFloat() - 0.5) * 4 }
+        // The activations as the integer kernels see them: per 256 values, d = max|x| / 127, q = round(x / d).
+        var rounded = input
+        for start in stride(from: 0, to: input.count, by: 256) {
+            let d = Double(input[start..<(start + 256)].map { abs($0) }.max() ?? 0) / 127
+            for i in start..<(start + 256) { rounded[i] = Float(d == 0 ? 0 : (Double(input[i]) / d).rounded() * d) }
+        }
+        for weight in tensors.prefix(2) {
+            let values = weight.toFloatArray(), outFeatures = weight.shape[0]
+            for rows in [1, 3, maximumRows] {
+                var result = [Float](repeating: 0.5, count: rows * outFeatures)
+                Linear.forward(output: &result, input: input, weight: weight, rows: rows, accumulate: true)
+                let seen = rows > Linear.quantizedIntegerRows ? input : rounded
+                for t in 0..<rows {
+                    for o in 0..<outFeatures {
+                        var sum = 0.5
+                        for i in 0..<inFeatures { sum += Double(values[o * inFeatures + i]) * Double(seen[t * inFeatures + i]) }
+                        XCTAssertEqual(Double(result[t * outFeatures + o]), sum, accuracy: 1e-3 * max(1, abs(sum)),
+                                       "\(weight.dtype) rows \(rows) row \(t) out \(o)")
+                    }
+                }
+            }
         }
     }
 

@@ -116,6 +116,26 @@ void llama_quantize_row_q4_0(const float *x, llama_block_q4_0 *y, size_t count);
 void llama_dequantize_row_q4_k(const void *x, float *y, size_t count);
 void llama_dequantize_row_q6_k(const void *x, float *y, size_t count);
 
+/// An activation block for the K-quant products (ggml's Q8_K layout): 256 values = d · qs[i],
+/// and the sum of every 16 values.
+typedef struct {
+    float d;
+    int8_t qs[256];
+    int16_t bsums[16];
+} llama_block_q8_k;
+
+/// Quantizes `count` floats (a multiple of 256) to llama_block_q8_k: d = max|x| / 127,
+/// q = roundf(x / d).
+void llama_quantize_row_q8_k(const float *x, llama_block_q8_k *y, size_t count);
+
+/// y[r] (+= when accumulate) = row r · x for rows first..<last of a Q4_K / Q6_K matrix of
+/// `superblocks` super-blocks per row, x one activation row: integer dot products on the
+/// stored super-blocks (see llama_kquant_dot.c).
+void llama_gemv_q4_k_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
+                          float *y, int accumulate);
+void llama_gemv_q6_k_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
+                          float *y, int accumulate);
+
 /// Block values back to floats.
 void llama_dequantize_row_q8_0(const llama_block_q8_0 *x, float *y, size_t count);
 void llama_dequantize_row_q4_0(const llama_block_q4_0 *x, float *y, size_t count);

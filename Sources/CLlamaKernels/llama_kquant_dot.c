@@ -1,0 +1,183 @@
+// See llama_kernels.h: products of GGML's Q4_K and Q6_K weight rows with activation rows
+// quantized to 256-value blocks (one float scale, int8 values and the sums of every 16, as
+// ggml's Q8_K), on the super-blocks as they are stored (4.5 and 6.56 bits per weight).
+//
+// With one activation scale per super-block, a super-block's product is integer math and
+// two float multiplies. Q4_K: sub-block j (32 nibbles n, 6-bit scale sc_j and minimum m_j)
+// gives d·dx·Σ_j sc_j·Σ n·x − dmin·dx·Σ_j m_j·Σ x. Q6_K: values v − 32, v = 4 low bits |
+// 2 high bits << 4 in 0..63, int8 scale s_g per 16 values: d·dx·(Σ_g s_g·Σ v·x −
+// 32·Σ_g s_g·Σ x). Σ n·x and Σ v·x are maddubs of the unsigned values against the int8
+// activations (exact in int16: at most 2·63·127), widened by madd with the scales.
+#include "llama_kernels.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "llama_simd.h"
+
+void llama_quantize_row_q8_k(const float *x, llama_block_q8_k *y, size_t count) {
+    for (size_t b = 0; b < count / 256; b++, x += 256) {
+        float amax = 0;
+        for (int i = 0; i < 256; i++) amax = fmaxf(amax, fabsf(x[i]));
+        const float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+        y[b].d = d;
+        for (int i = 0; i < 256; i++) y[b].qs[i] = (int8_t)roundf(x[i] * id);
+        for (int g = 0; g < 16; g++) {
+            int sum = 0;
+            for (int i = 0; i < 16; i++) sum += y[b].qs[16 * g + i];
+            y[b].bsums[g] = (int16_t)sum;
+        }
+    }
+}
+
+#if !defined(LLAMA_AVX2)
+// The 6-bit scales and minimums of a Q4_K block's eight sub-blocks.
+static inline void q4_k_scales(const uint8_t *q, int16_t *scales, int16_t *minimums) {
+    for (int j = 0; j < 4; j++) {
+        scales[j] = q[j] & 63;
+        minimums[j] = q[j + 4] & 63;
+        scales[j + 4] = (int16_t)((q[j + 8] & 0xF) | ((q[j] >> 6) << 4));
+        minimums[j + 4] = (int16_t)((q[j + 8] >> 4) | ((q[j + 4] >> 6) << 4));
+    }
+}
+#endif
+
+static float dot_q4_k(size_t superblocks, const uint8_t *w, const llama_block_q8_k *x) {
+    float total = 0;
+#if defined(LLAMA_AVX2)
+    __m256 acc = _mm256_setzero_ps(), minimum_acc = _mm256_setzero_ps();
+    const __m256i mask = _mm256_set1_epi8(0x0F);
+    for (size_t b = 0; b < superblocks; b++, w += LLAMA_Q4_K_BYTES) {
+        const float d = half_to_float((uint16_t)(w[0] | w[1] << 8)) * x[b].d;
+        const float dmin = half_to_float((uint16_t)(w[2] | w[3] << 8)) * x[b].d;
+        // The 12 scale bytes rearranged so that bytes 0..7 hold the eight 6-bit scales and
+        // bytes 8..15 the eight minimums, then widened to int16.
+        uint32_t packed[4];
+        memcpy(packed, w + 4, 12);
+        const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
+        packed[3] = ((packed[2] >> 4) & low4) | (((packed[1] >> 6) & low2) << 4);
+        const uint32_t minimums_low = packed[1] & low6;
+        packed[1] = (packed[2] & low4) | (((packed[0] >> 6) & low2) << 4);
+        packed[2] = minimums_low;
+        packed[0] &= low6;
+        const __m128i bytes = _mm_loadu_si128((const __m128i *)packed);
+        const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(bytes));
+        // Σ_j m_j · Σ x over sub-block j: the 16 sums of 16 paired up, times the minimums.
+        const __m128i sums16 = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)x[b].bsums),
+                                              _mm_loadu_si128((const __m128i *)(x[b].bsums + 8)));
+        const __m128i minimum_products = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(bytes, 8)), sums16);
+        minimum_acc = _mm256_fmadd_ps(_mm256_castps128_ps256(_mm_cvtepi32_ps(minimum_products)), _mm256_set1_ps(dmin), minimum_acc);
+        const uint8_t *q = w + 16;
+        __m256i sums = _mm256_setzero_si256();
+        for (int p = 0; p < 4; p++) {
+            // int16 scale 2p, then 2p + 1, in every lane (bytes 4p..4p+1 and 4p+2..4p+3).
+            const __m256i low_scale = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)((4 * p + 1) << 8 | 4 * p)));
+            const __m256i high_scale = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)((4 * p + 3) << 8 | (4 * p + 2))));
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(q + 32 * p));
+            const __m256i low = _mm256_maddubs_epi16(_mm256_and_si256(v, mask), _mm256_loadu_si256((const __m256i *)(x[b].qs + 64 * p)));
+            const __m256i high = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), mask),
+                                                      _mm256_loadu_si256((const __m256i *)(x[b].qs + 64 * p + 32)));
+            sums = _mm256_add_epi32(sums, _mm256_add_epi32(_mm256_madd_epi16(low, low_scale), _mm256_madd_epi16(high, high_scale)));
+        }
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(d), acc);
+    }
+    total = horizontal_sum(acc) - horizontal_sum(minimum_acc);
+#else
+    for (size_t b = 0; b < superblocks; b++, w += LLAMA_Q4_K_BYTES) {
+        const float d = half_to_float((uint16_t)(w[0] | w[1] << 8)) * x[b].d;
+        const float dmin = half_to_float((uint16_t)(w[2] | w[3] << 8)) * x[b].d;
+        int16_t scales[8], minimums[8];
+        q4_k_scales(w + 4, scales, minimums);
+        const uint8_t *q = w + 16;
+        int32_t minimum_sum = 0, sum = 0;
+        for (int j = 0; j < 8; j++) {
+            minimum_sum += minimums[j] * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
+            int32_t dot = 0;
+            for (int e = 0; e < 32; e++) {
+                const uint8_t byte = q[32 * (j / 2) + e];
+                dot += (j % 2 ? byte >> 4 : byte & 0xF) * x[b].qs[32 * j + e];
+            }
+            sum += scales[j] * dot;
+        }
+        total += d * (float)sum - dmin * (float)minimum_sum;
+    }
+#endif
+    return total;
+}
+
+static float dot_q6_k(size_t superblocks, const uint8_t *w, const llama_block_q8_k *x) {
+    float total = 0;
+#if defined(LLAMA_AVX2)
+    __m256 acc = _mm256_setzero_ps();
+    const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(3);
+#endif
+    for (size_t b = 0; b < superblocks; b++, w += LLAMA_Q6_K_BYTES) {
+        const float d = half_to_float((uint16_t)(w[208] | w[209] << 8)) * x[b].d;
+        const int8_t *scales = (const int8_t *)(w + 192);
+#if defined(LLAMA_AVX2)
+        // 32·Σ_g s_g·Σ x over group g, subtracted lane-wise (only the lanes' total matters).
+        const __m128i scale_bytes = _mm_loadu_si128((const __m128i *)scales);
+        __m256i sums = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(scale_bytes),
+                                                           _mm256_loadu_si256((const __m256i *)x[b].bsums)), 5);
+        sums = _mm256_sub_epi32(_mm256_setzero_si256(), sums);
+        for (int half = 0; half < 2; half++) {
+            const uint8_t *ql = w + 64 * half, *qh = w + 128 + 32 * half;
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+            for (int k = 0; k < 4; k++) {
+                // Values 32k..32k+31 of this half: low nibbles of ql[0..31] (k = 0) or ql[32..63]
+                // (1), their high nibbles (2, 3); bits 2k, 2k + 1 of qh; scales of two 16s.
+                const __m256i bytes = k % 2 ? l1 : l0;
+                const __m256i low = _mm256_and_si256(k < 2 ? bytes : _mm256_srli_epi16(bytes, 4), low4);
+                const __m256i v = _mm256_or_si256(low, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * k), low2), 4));
+                // Scale g in the low eight int16 lanes, g + 1 in the high eight.
+                const int g = 8 * half + 2 * k;
+                const __m128i pick = _mm_set_epi64x((long long)(0x0101010101010101ULL * (uint64_t)(g + 1)),
+                                                    (long long)(0x0101010101010101ULL * (uint64_t)g));
+                const __m256i group_scales = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scale_bytes, pick));
+                const __m256i products = _mm256_maddubs_epi16(v, _mm256_loadu_si256((const __m256i *)(x[b].qs + 128 * half + 32 * k)));
+                sums = _mm256_add_epi32(sums, _mm256_madd_epi16(products, group_scales));
+            }
+        }
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(d), acc);
+#else
+        int32_t offset = 0, sum = 0;
+        for (int g = 0; g < 16; g++) offset += scales[g] * x[b].bsums[g];
+        for (int half = 0; half < 2; half++) {
+            const uint8_t *ql = w + 64 * half, *qh = w + 128 + 32 * half;
+            for (int k = 0; k < 4; k++) {
+                for (int e = 0; e < 32; e++) {
+                    const uint8_t byte = ql[32 * (k % 2) + e];
+                    const int v = (k < 2 ? byte & 0xF : byte >> 4) | (((qh[e] >> (2 * k)) & 3) << 4);
+                    sum += scales[8 * half + 2 * k + e / 16] * v * x[b].qs[128 * half + 32 * k + e];
+                }
+            }
+        }
+        total += d * (float)(sum - 32 * offset);
+#endif
+    }
+#if defined(LLAMA_AVX2)
+    total += horizontal_sum(acc);
+#endif
+    return total;
+}
+
+static void gemv(int q6, size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
+                 float *y, int accumulate) {
+    const size_t row_bytes = superblocks * (q6 ? LLAMA_Q6_K_BYTES : LLAMA_Q4_K_BYTES);
+    for (size_t row = first; row < last; row++) {
+        const uint8_t *wr = (const uint8_t *)w + row * row_bytes;
+        const float value = q6 ? dot_q6_k(superblocks, wr, x) : dot_q4_k(superblocks, wr, x);
+        y[row] = accumulate ? y[row] + value : value;
+    }
+}
+
+void llama_gemv_q4_k_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
+                          float *y, int accumulate) {
+    gemv(0, superblocks, w, first, last, x, y, accumulate);
+}
+
+void llama_gemv_q6_k_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
+                          float *y, int accumulate) {
+    gemv(1, superblocks, w, first, last, x, y, accumulate);
+}

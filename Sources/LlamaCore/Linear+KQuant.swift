@@ -1,0 +1,37 @@
+import CLlamaKernels
+
+extension Linear {
+    /// output (=, or += when beta is 1) input · Wᵀ for a Q4_K / Q6_K W (llama.cpp's K-quants,
+    /// used as stored): up to `quantizedIntegerRows` rows, each input row quantized to 256-value
+    /// blocks (ggml's Q8_K) and multiplied by integer dot products on the super-blocks, weight
+    /// rows split over the cores; more rows (prefill) unpack blocks of weight rows to float32
+    /// (bit for bit as ggml) for sgemm.
+    static func kQuantForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, weight: Tensor,
+                              rows: Int, beta: Float, workspace: LinearWorkspace?) {
+        let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
+        let rowBytes = weight.dtype.storageBytes(count: inFeatures)
+        let isQ6 = weight.dtype == .q6_K
+        let source = UnsafeRawPointer(weight.rawPointer)
+        guard rows <= quantizedIntegerRows else {
+            convertedProduct(output: output, input: input, rows: rows, outFeatures: outFeatures,
+                             inFeatures: inFeatures, beta: beta) { first, count, block in
+                if isQ6 { llama_dequantize_row_q6_k(source + first * rowBytes, block, count * inFeatures) }
+                else { llama_dequantize_row_q4_k(source + first * rowBytes, block, count * inFeatures) }
+            }
+            return
+        }
+        let superblocks = inFeatures / 256
+        let space = workspace ?? LinearWorkspace()
+        let activations = space.reserve(bytes: rows * superblocks * MemoryLayout<llama_block_q8_k>.stride)
+            .bindMemory(to: llama_block_q8_k.self, capacity: rows * superblocks)
+        for t in 0..<rows { llama_quantize_row_q8_k(input + t * inFeatures, activations + t * superblocks, inFeatures) }
+        let add: Int32 = beta == 0 ? 0 : 1
+        Parallel.forRanges(outFeatures, grain: 4, minimumPerThread: 16) { first, last in
+            for t in 0..<rows {
+                let x = UnsafePointer(activations + t * superblocks), y = output + t * outFeatures
+                if isQ6 { llama_gemv_q6_k_q8_k(superblocks, source, first, last, x, y, add) }
+                else { llama_gemv_q4_k_q8_k(superblocks, source, first, last, x, y, add) }
+            }
+        }
+    }
+}
