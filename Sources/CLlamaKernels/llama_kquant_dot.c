@@ -42,47 +42,111 @@ static inline void q4_k_scales(const uint8_t *q, int16_t *scales, int16_t *minim
 }
 #endif
 
+#if defined(LLAMA_AVX2)
+// One Q4_K super-block times its activation block, added to acc (d-scaled integer sums) and
+// minimum_acc (dmin-scaled minimum terms, subtracted at the end).
+static inline void superblock_q4_k(const uint8_t *w, const llama_block_q8_k *x, __m256 *acc, __m256 *minimum_acc) {
+    const __m256i mask = _mm256_set1_epi8(0x0F);
+    const float d = half_to_float((uint16_t)(w[0] | w[1] << 8)) * x->d;
+    const float dmin = half_to_float((uint16_t)(w[2] | w[3] << 8)) * x->d;
+    // The 12 scale bytes rearranged so that bytes 0..7 hold the eight 6-bit scales and bytes
+    // 8..15 the eight minimums, then widened to int16.
+    uint32_t packed[4];
+    memcpy(packed, w + 4, 12);
+    const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
+    packed[3] = ((packed[2] >> 4) & low4) | (((packed[1] >> 6) & low2) << 4);
+    const uint32_t minimums_low = packed[1] & low6;
+    packed[1] = (packed[2] & low4) | (((packed[0] >> 6) & low2) << 4);
+    packed[2] = minimums_low;
+    packed[0] &= low6;
+    const __m128i bytes = _mm_loadu_si128((const __m128i *)packed);
+    const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(bytes));
+    // Σ_j m_j · Σ x over sub-block j: the 16 sums of 16 paired up, times the minimums.
+    const __m128i sums16 = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)x->bsums), _mm_loadu_si128((const __m128i *)(x->bsums + 8)));
+    const __m128i minimum_products = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(bytes, 8)), sums16);
+    *minimum_acc = _mm256_fmadd_ps(_mm256_zextps128_ps256(_mm_cvtepi32_ps(minimum_products)), _mm256_set1_ps(dmin), *minimum_acc);
+    const uint8_t *q = w + 16;
+    __m256i sums = _mm256_setzero_si256();
+    for (int p = 0; p < 4; p++) {
+        // int16 scale 2p, then 2p + 1, in every lane (bytes 4p..4p+1 and 4p+2..4p+3).
+        const __m256i low_scale = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)((4 * p + 1) << 8 | 4 * p)));
+        const __m256i high_scale = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)((4 * p + 3) << 8 | (4 * p + 2))));
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(q + 32 * p));
+        const __m256i low = _mm256_maddubs_epi16(_mm256_and_si256(v, mask), _mm256_loadu_si256((const __m256i *)(x->qs + 64 * p)));
+        const __m256i high = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), mask),
+                                                  _mm256_loadu_si256((const __m256i *)(x->qs + 64 * p + 32)));
+        sums = _mm256_add_epi32(sums, _mm256_add_epi32(_mm256_madd_epi16(low, low_scale), _mm256_madd_epi16(high, high_scale)));
+    }
+    *acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(d), *acc);
+}
+
+// One Q6_K super-block times its activation block, added to acc.
+static inline void superblock_q6_k(const uint8_t *w, const llama_block_q8_k *x, __m256 *acc) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(3);
+    const float d = half_to_float((uint16_t)(w[208] | w[209] << 8)) * x->d;
+    // 32·Σ_g s_g·Σ x over group g, subtracted lane-wise (only the lanes' total matters).
+    const __m128i scale_bytes = _mm_loadu_si128((const __m128i *)(w + 192));
+    __m256i sums = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(scale_bytes), _mm256_loadu_si256((const __m256i *)x->bsums)), 5);
+    sums = _mm256_sub_epi32(_mm256_setzero_si256(), sums);
+    for (int half = 0; half < 2; half++) {
+        const uint8_t *ql = w + 64 * half, *qh = w + 128 + 32 * half;
+        const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+        const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+        for (int k = 0; k < 4; k++) {
+            // Values 32k..32k+31 of this half: low nibbles of ql[0..31] (k = 0) or ql[32..63] (1),
+            // their high nibbles (2, 3); bits 2k, 2k + 1 of qh; scale g in the low eight int16
+            // lanes and g + 1 in the high eight.
+            const __m256i bytes = k % 2 ? l1 : l0;
+            const __m256i low = _mm256_and_si256(k < 2 ? bytes : _mm256_srli_epi16(bytes, 4), low4);
+            const __m256i v = _mm256_or_si256(low, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * k), low2), 4));
+            const int g = 8 * half + 2 * k;
+            const __m128i pick = _mm_set_epi64x((long long)(0x0101010101010101ULL * (uint64_t)(g + 1)),
+                                                (long long)(0x0101010101010101ULL * (uint64_t)g));
+            const __m256i group_scales = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scale_bytes, pick));
+            const __m256i products = _mm256_maddubs_epi16(v, _mm256_loadu_si256((const __m256i *)(x->qs + 128 * half + 32 * k)));
+            sums = _mm256_add_epi32(sums, _mm256_madd_epi16(products, group_scales));
+        }
+    }
+    *acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(d), *acc);
+}
+
+// Rows taken four at a time from the four quarters of the range (four weight streams far
+// apart in flight, as the other single-row kernels read them), then the rest one by one.
+static void gemv(int q6, size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
+                 float *y, int accumulate) {
+    const size_t row_bytes = superblocks * (q6 ? LLAMA_Q6_K_BYTES : LLAMA_Q4_K_BYTES);
+    const size_t block_bytes = q6 ? LLAMA_Q6_K_BYTES : LLAMA_Q4_K_BYTES;
+    const size_t quarter = (last - first) / 4;
+    for (size_t j = 0; j < quarter; j++) {
+        __m256 acc[4], minimum_acc[4];
+        for (int r = 0; r < 4; r++) acc[r] = minimum_acc[r] = _mm256_setzero_ps();
+        for (size_t b = 0; b < superblocks; b++) {
+            for (int r = 0; r < 4; r++) {
+                const uint8_t *block = (const uint8_t *)w + (first + j + r * quarter) * row_bytes + b * block_bytes;
+                if (q6) superblock_q6_k(block, x + b, acc + r);
+                else superblock_q4_k(block, x + b, acc + r, minimum_acc + r);
+            }
+        }
+        for (int r = 0; r < 4; r++) {
+            const size_t row = first + j + r * quarter;
+            const float value = horizontal_sum(acc[r]) - horizontal_sum(minimum_acc[r]);
+            y[row] = accumulate ? y[row] + value : value;
+        }
+    }
+    for (size_t row = first + 4 * quarter; row < last; row++) {
+        __m256 acc = _mm256_setzero_ps(), minimum_acc = _mm256_setzero_ps();
+        for (size_t b = 0; b < superblocks; b++) {
+            const uint8_t *block = (const uint8_t *)w + row * row_bytes + b * block_bytes;
+            if (q6) superblock_q6_k(block, x + b, &acc);
+            else superblock_q4_k(block, x + b, &acc, &minimum_acc);
+        }
+        const float value = horizontal_sum(acc) - horizontal_sum(minimum_acc);
+        y[row] = accumulate ? y[row] + value : value;
+    }
+}
+#else
 static float dot_q4_k(size_t superblocks, const uint8_t *w, const llama_block_q8_k *x) {
     float total = 0;
-#if defined(LLAMA_AVX2)
-    __m256 acc = _mm256_setzero_ps(), minimum_acc = _mm256_setzero_ps();
-    const __m256i mask = _mm256_set1_epi8(0x0F);
-    for (size_t b = 0; b < superblocks; b++, w += LLAMA_Q4_K_BYTES) {
-        const float d = half_to_float((uint16_t)(w[0] | w[1] << 8)) * x[b].d;
-        const float dmin = half_to_float((uint16_t)(w[2] | w[3] << 8)) * x[b].d;
-        // The 12 scale bytes rearranged so that bytes 0..7 hold the eight 6-bit scales and
-        // bytes 8..15 the eight minimums, then widened to int16.
-        uint32_t packed[4];
-        memcpy(packed, w + 4, 12);
-        const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
-        packed[3] = ((packed[2] >> 4) & low4) | (((packed[1] >> 6) & low2) << 4);
-        const uint32_t minimums_low = packed[1] & low6;
-        packed[1] = (packed[2] & low4) | (((packed[0] >> 6) & low2) << 4);
-        packed[2] = minimums_low;
-        packed[0] &= low6;
-        const __m128i bytes = _mm_loadu_si128((const __m128i *)packed);
-        const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(bytes));
-        // Σ_j m_j · Σ x over sub-block j: the 16 sums of 16 paired up, times the minimums.
-        const __m128i sums16 = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)x[b].bsums),
-                                              _mm_loadu_si128((const __m128i *)(x[b].bsums + 8)));
-        const __m128i minimum_products = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(bytes, 8)), sums16);
-        minimum_acc = _mm256_fmadd_ps(_mm256_castps128_ps256(_mm_cvtepi32_ps(minimum_products)), _mm256_set1_ps(dmin), minimum_acc);
-        const uint8_t *q = w + 16;
-        __m256i sums = _mm256_setzero_si256();
-        for (int p = 0; p < 4; p++) {
-            // int16 scale 2p, then 2p + 1, in every lane (bytes 4p..4p+1 and 4p+2..4p+3).
-            const __m256i low_scale = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)((4 * p + 1) << 8 | 4 * p)));
-            const __m256i high_scale = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)((4 * p + 3) << 8 | (4 * p + 2))));
-            const __m256i v = _mm256_loadu_si256((const __m256i *)(q + 32 * p));
-            const __m256i low = _mm256_maddubs_epi16(_mm256_and_si256(v, mask), _mm256_loadu_si256((const __m256i *)(x[b].qs + 64 * p)));
-            const __m256i high = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), mask),
-                                                      _mm256_loadu_si256((const __m256i *)(x[b].qs + 64 * p + 32)));
-            sums = _mm256_add_epi32(sums, _mm256_add_epi32(_mm256_madd_epi16(low, low_scale), _mm256_madd_epi16(high, high_scale)));
-        }
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(d), acc);
-    }
-    total = horizontal_sum(acc) - horizontal_sum(minimum_acc);
-#else
     for (size_t b = 0; b < superblocks; b++, w += LLAMA_Q4_K_BYTES) {
         const float d = half_to_float((uint16_t)(w[0] | w[1] << 8)) * x[b].d;
         const float dmin = half_to_float((uint16_t)(w[2] | w[3] << 8)) * x[b].d;
@@ -101,46 +165,14 @@ static float dot_q4_k(size_t superblocks, const uint8_t *w, const llama_block_q8
         }
         total += d * (float)sum - dmin * (float)minimum_sum;
     }
-#endif
     return total;
 }
 
 static float dot_q6_k(size_t superblocks, const uint8_t *w, const llama_block_q8_k *x) {
     float total = 0;
-#if defined(LLAMA_AVX2)
-    __m256 acc = _mm256_setzero_ps();
-    const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(3);
-#endif
     for (size_t b = 0; b < superblocks; b++, w += LLAMA_Q6_K_BYTES) {
         const float d = half_to_float((uint16_t)(w[208] | w[209] << 8)) * x[b].d;
         const int8_t *scales = (const int8_t *)(w + 192);
-#if defined(LLAMA_AVX2)
-        // 32·Σ_g s_g·Σ x over group g, subtracted lane-wise (only the lanes' total matters).
-        const __m128i scale_bytes = _mm_loadu_si128((const __m128i *)scales);
-        __m256i sums = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(scale_bytes),
-                                                           _mm256_loadu_si256((const __m256i *)x[b].bsums)), 5);
-        sums = _mm256_sub_epi32(_mm256_setzero_si256(), sums);
-        for (int half = 0; half < 2; half++) {
-            const uint8_t *ql = w + 64 * half, *qh = w + 128 + 32 * half;
-            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-            const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
-            for (int k = 0; k < 4; k++) {
-                // Values 32k..32k+31 of this half: low nibbles of ql[0..31] (k = 0) or ql[32..63]
-                // (1), their high nibbles (2, 3); bits 2k, 2k + 1 of qh; scales of two 16s.
-                const __m256i bytes = k % 2 ? l1 : l0;
-                const __m256i low = _mm256_and_si256(k < 2 ? bytes : _mm256_srli_epi16(bytes, 4), low4);
-                const __m256i v = _mm256_or_si256(low, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * k), low2), 4));
-                // Scale g in the low eight int16 lanes, g + 1 in the high eight.
-                const int g = 8 * half + 2 * k;
-                const __m128i pick = _mm_set_epi64x((long long)(0x0101010101010101ULL * (uint64_t)(g + 1)),
-                                                    (long long)(0x0101010101010101ULL * (uint64_t)g));
-                const __m256i group_scales = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scale_bytes, pick));
-                const __m256i products = _mm256_maddubs_epi16(v, _mm256_loadu_si256((const __m256i *)(x[b].qs + 128 * half + 32 * k)));
-                sums = _mm256_add_epi32(sums, _mm256_madd_epi16(products, group_scales));
-            }
-        }
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(d), acc);
-#else
         int32_t offset = 0, sum = 0;
         for (int g = 0; g < 16; g++) offset += scales[g] * x[b].bsums[g];
         for (int half = 0; half < 2; half++) {
@@ -154,11 +186,7 @@ static float dot_q6_k(size_t superblocks, const uint8_t *w, const llama_block_q8
             }
         }
         total += d * (float)(sum - 32 * offset);
-#endif
     }
-#if defined(LLAMA_AVX2)
-    total += horizontal_sum(acc);
-#endif
     return total;
 }
 
@@ -171,6 +199,7 @@ static void gemv(int q6, size_t superblocks, const void *w, size_t first, size_t
         y[row] = accumulate ? y[row] + value : value;
     }
 }
+#endif
 
 void llama_gemv_q4_k_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
                           float *y, int accumulate) {
