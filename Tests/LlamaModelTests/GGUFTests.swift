@@ -222,6 +222,8 @@ final class GGUFTests: XCTestCase {
                 raw[:, o:o + 2] = (rng.standard_normal(blocks) * 0.01).astype(np.float16).view(np.uint8).reshape(blocks, 2)
             w.add_tensor(name, raw.reshape(shape[:-1] + (shape[-1] // 256 * size,)), raw_dtype=kind)
             refs.append(gguf.quants.dequantize(raw.reshape(-1), kind).astype('<f4').tobytes().hex())
+        # A K-quant the kernels do not take (Q5_K, ggml type 13, 176 bytes per super-block).
+        w.add_tensor('d', rng.integers(0, 256, size=(2, 176), dtype=np.uint8), raw_dtype=gguf.GGMLQuantizationType.Q5_K)
         w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
         print(' '.join(refs))
         """, [directory + "/k.gguf"])
@@ -232,6 +234,9 @@ final class GGUFTests: XCTestCase {
         XCTAssertEqual(tensors.map(\.shape), [[12, 512], [12, 512], [256]])
         XCTAssertEqual(tensors.map(\.dtype), [.q4_K, .q6_K, .q4_K])
         XCTAssertEqual(tensors.map(\.byteCount), [12 * 2 * 144, 12 * 2 * 210, 144])
+        XCTAssertThrowsError(try file.tensor("d")) {
+            XCTAssertTrue("\($0)".contains("k.gguf") && "\($0)".contains("'d'") && "\($0)".contains("ggml type 13"), "\($0)")
+        }
         for (tensor, hex) in zip(tensors, expected) {
             let floats = tensor.toFloatArray()
             XCTAssertEqual(floats.withUnsafeBytes { Data($0) }.map { String(format: "%02x", $0) }.joined(), hex)
