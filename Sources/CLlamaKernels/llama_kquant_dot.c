@@ -110,38 +110,36 @@ static inline void superblock_q6_k(const uint8_t *w, const llama_block_q8_k *x, 
     *acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(d), *acc);
 }
 
-// Rows taken four at a time from the four quarters of the range (four weight streams far
-// apart in flight, as the other single-row kernels read them), then the rest one by one.
-static void gemv(int q6, size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
-                 float *y, int accumulate) {
-    const size_t row_bytes = superblocks * (q6 ? LLAMA_Q6_K_BYTES : LLAMA_Q4_K_BYTES);
-    const size_t block_bytes = q6 ? LLAMA_Q6_K_BYTES : LLAMA_Q4_K_BYTES;
+// Weight rows taken four at a time from the four quarters of the range (four weight streams
+// far apart in flight, as the other single-row kernels read them), then the rest one by one;
+// each group of rows is multiplied by every activation row while it is in L1, so a batch of
+// sequences reads the weights once.
+static void gemm(int q6, size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
+                 size_t tokens, float *y, size_t ldy, int accumulate) {
+    const size_t block_bytes = q6 ? LLAMA_Q6_K_BYTES : LLAMA_Q4_K_BYTES, row_bytes = superblocks * block_bytes;
     const size_t quarter = (last - first) / 4;
-    for (size_t j = 0; j < quarter; j++) {
-        __m256 acc[4], minimum_acc[4];
-        for (int r = 0; r < 4; r++) acc[r] = minimum_acc[r] = _mm256_setzero_ps();
-        for (size_t b = 0; b < superblocks; b++) {
-            for (int r = 0; r < 4; r++) {
-                const uint8_t *block = (const uint8_t *)w + (first + j + r * quarter) * row_bytes + b * block_bytes;
-                if (q6) superblock_q6_k(block, x + b, acc + r);
-                else superblock_q4_k(block, x + b, acc + r, minimum_acc + r);
+    for (size_t j = 0; j < quarter + (last - first) % 4; j++) {
+        // Four rows j + r·quarter, or one leftover row after the quarters.
+        const int count = j < quarter ? 4 : 1;
+        size_t rows[4];
+        for (int r = 0; r < count; r++) rows[r] = j < quarter ? first + j + r * quarter : first + 4 * quarter + (j - quarter);
+        for (size_t t = 0; t < tokens; t++) {
+            __m256 acc[4], minimum_acc[4];
+            for (int r = 0; r < 4; r++) acc[r] = minimum_acc[r] = _mm256_setzero_ps();
+            const llama_block_q8_k *xt = x + t * superblocks;
+            for (size_t b = 0; b < superblocks; b++) {
+                for (int r = 0; r < count; r++) {
+                    const uint8_t *block = (const uint8_t *)w + rows[r] * row_bytes + b * block_bytes;
+                    if (q6) superblock_q6_k(block, xt + b, acc + r);
+                    else superblock_q4_k(block, xt + b, acc + r, minimum_acc + r);
+                }
+            }
+            for (int r = 0; r < count; r++) {
+                float *out = y + t * ldy + rows[r];
+                const float value = horizontal_sum(acc[r]) - horizontal_sum(minimum_acc[r]);
+                *out = accumulate ? *out + value : value;
             }
         }
-        for (int r = 0; r < 4; r++) {
-            const size_t row = first + j + r * quarter;
-            const float value = horizontal_sum(acc[r]) - horizontal_sum(minimum_acc[r]);
-            y[row] = accumulate ? y[row] + value : value;
-        }
-    }
-    for (size_t row = first + 4 * quarter; row < last; row++) {
-        __m256 acc = _mm256_setzero_ps(), minimum_acc = _mm256_setzero_ps();
-        for (size_t b = 0; b < superblocks; b++) {
-            const uint8_t *block = (const uint8_t *)w + row * row_bytes + b * block_bytes;
-            if (q6) superblock_q6_k(block, x + b, &acc);
-            else superblock_q4_k(block, x + b, &acc, &minimum_acc);
-        }
-        const float value = horizontal_sum(acc) - horizontal_sum(minimum_acc);
-        y[row] = accumulate ? y[row] + value : value;
     }
 }
 #else
@@ -190,23 +188,27 @@ static float dot_q6_k(size_t superblocks, const uint8_t *w, const llama_block_q8
     return total;
 }
 
-static void gemv(int q6, size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
-                 float *y, int accumulate) {
+static void gemm(int q6, size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
+                 size_t tokens, float *y, size_t ldy, int accumulate) {
     const size_t row_bytes = superblocks * (q6 ? LLAMA_Q6_K_BYTES : LLAMA_Q4_K_BYTES);
     for (size_t row = first; row < last; row++) {
         const uint8_t *wr = (const uint8_t *)w + row * row_bytes;
-        const float value = q6 ? dot_q6_k(superblocks, wr, x) : dot_q4_k(superblocks, wr, x);
-        y[row] = accumulate ? y[row] + value : value;
+        for (size_t t = 0; t < tokens; t++) {
+            const llama_block_q8_k *xt = x + t * superblocks;
+            const float value = q6 ? dot_q6_k(superblocks, wr, xt) : dot_q4_k(superblocks, wr, xt);
+            float *out = y + t * ldy + row;
+            *out = accumulate ? *out + value : value;
+        }
     }
 }
 #endif
 
-void llama_gemv_q4_k_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
-                          float *y, int accumulate) {
-    gemv(0, superblocks, w, first, last, x, y, accumulate);
+void llama_gemm_q4_k_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
+                          size_t tokens, float *y, size_t ldy, int accumulate) {
+    gemm(0, superblocks, w, first, last, x, tokens, y, ldy, accumulate);
 }
 
-void llama_gemv_q6_k_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
-                          float *y, int accumulate) {
-    gemv(1, superblocks, w, first, last, x, y, accumulate);
+void llama_gemm_q6_k_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
+                          size_t tokens, float *y, size_t ldy, int accumulate) {
+    gemm(1, superblocks, w, first, last, x, tokens, y, ldy, accumulate);
 }

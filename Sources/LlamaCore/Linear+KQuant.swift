@@ -1,10 +1,19 @@
+import Foundation
 import CLlamaKernels
 
 extension Linear {
+    /// Up to this many input rows K-quant products stay in integer dot products; above it the
+    /// weights are unpacked to float for sgemm. Unpacking a whole model costs about as much as 16
+    /// rows of integer products on the 2-core test machine: 16 sequences decoding together on a
+    /// 110M Q4_K_M model ran 180 tokens/s through the integer products, 64 unpacked
+    /// (`LLAMA_KQUANT_INTEGER_ROWS` overrides).
+    nonisolated(unsafe) public static var kQuantIntegerRows =
+        Int(ProcessInfo.processInfo.environment["LLAMA_KQUANT_INTEGER_ROWS"] ?? "") ?? 16
+
     /// output (=, or += when beta is 1) input · Wᵀ for a Q4_K / Q6_K W (llama.cpp's K-quants,
-    /// used as stored): up to `quantizedIntegerRows` rows, each input row quantized to 256-value
+    /// used as stored): up to `kQuantIntegerRows` rows, each input row quantized to 256-value
     /// blocks (ggml's Q8_K) and multiplied by integer dot products on the super-blocks, weight
-    /// rows split over the cores; more rows (prefill) unpack blocks of weight rows to float32
+    /// rows split over the cores and each read once for all input rows; more rows (prefill) unpack blocks of weight rows to float32
     /// (bit for bit as ggml) for sgemm.
     static func kQuantForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, weight: Tensor,
                               rows: Int, beta: Float, workspace: LinearWorkspace?) {
@@ -12,7 +21,7 @@ extension Linear {
         let rowBytes = weight.dtype.storageBytes(count: inFeatures)
         let isQ6 = weight.dtype == .q6_K
         let source = UnsafeRawPointer(weight.rawPointer)
-        guard rows <= quantizedIntegerRows else {
+        guard rows <= kQuantIntegerRows else {
             convertedProduct(output: output, input: input, rows: rows, outFeatures: outFeatures,
                              inFeatures: inFeatures, beta: beta) { first, count, block in
                 if isQ6 { llama_dequantize_row_q6_k(source + first * rowBytes, block, count * inFeatures) }
@@ -26,12 +35,10 @@ extension Linear {
             .bindMemory(to: llama_block_q8_k.self, capacity: rows * superblocks)
         for t in 0..<rows { llama_quantize_row_q8_k(input + t * inFeatures, activations + t * superblocks, inFeatures) }
         let add: Int32 = beta == 0 ? 0 : 1
+        let x = UnsafePointer(activations)
         Parallel.forRanges(outFeatures, grain: 4, minimumPerThread: 16) { first, last in
-            for t in 0..<rows {
-                let x = UnsafePointer(activations + t * superblocks), y = output + t * outFeatures
-                if isQ6 { llama_gemv_q6_k_q8_k(superblocks, source, first, last, x, y, add) }
-                else { llama_gemv_q4_k_q8_k(superblocks, source, first, last, x, y, add) }
-            }
+            if isQ6 { llama_gemm_q6_k_q8_k(superblocks, source, first, last, x, rows, output, outFeatures, add) }
+            else { llama_gemm_q4_k_q8_k(superblocks, source, first, last, x, rows, output, outFeatures, add) }
         }
     }
 }

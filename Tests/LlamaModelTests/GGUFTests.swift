@@ -249,7 +249,7 @@ final class GGUFTests: XCTestCase {
             XCTAssertEqual(Data(bytes: copy.rawPointer, count: copy.byteCount), Data(bytes: tensor.rawPointer, count: tensor.byteCount))
         }
         var generator = SeededGenerator(seed: 11)
-        let inFeatures = 512, maximumRows = Linear.quantizedIntegerRows + 3
+        let inFeatures = 512, maximumRows = Linear.kQuantIntegerRows + 3
         let input = (0..<(maximumRows * inFeatures)).map { _ in (generator.nextFloat() - 0.5) * 4 }
         // The activations as the integer kernels see them: per 256 values, d = max|x| / 127, q = round(x / d).
         var rounded = input
@@ -259,10 +259,10 @@ final class GGUFTests: XCTestCase {
         }
         for weight in tensors.prefix(2) {
             let values = weight.toFloatArray(), outFeatures = weight.shape[0]
-            for rows in [1, 3, maximumRows] {
+            for rows in [1, 3, Linear.kQuantIntegerRows, maximumRows] {
                 var result = [Float](repeating: 0.5, count: rows * outFeatures)
                 Linear.forward(output: &result, input: input, weight: weight, rows: rows, accumulate: true)
-                let seen = rows > Linear.quantizedIntegerRows ? input : rounded
+                let seen = rows > Linear.kQuantIntegerRows ? input : rounded
                 for t in 0..<rows {
                     for o in 0..<outFeatures {
                         var sum = 0.5

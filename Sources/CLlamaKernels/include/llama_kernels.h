@@ -128,13 +128,14 @@ typedef struct {
 /// q = roundf(x / d).
 void llama_quantize_row_q8_k(const float *x, llama_block_q8_k *y, size_t count);
 
-/// y[r] (+= when accumulate) = row r · x for rows first..<last of a Q4_K / Q6_K matrix of
-/// `superblocks` super-blocks per row, x one activation row: integer dot products on the
-/// stored super-blocks (see llama_kquant_dot.c).
-void llama_gemv_q4_k_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
-                          float *y, int accumulate);
-void llama_gemv_q6_k_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
-                          float *y, int accumulate);
+/// y[t·ldy + r] (+= when accumulate) = row r · x_t for rows first..<last of a Q4_K / Q6_K matrix
+/// of `superblocks` super-blocks per row and activation rows x_t (t < tokens, `superblocks`
+/// blocks each): integer dot products on the stored super-blocks, each weight row read once for
+/// all activation rows (see llama_kquant_dot.c).
+void llama_gemm_q4_k_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
+                          size_t tokens, float *y, size_t ldy, int accumulate);
+void llama_gemm_q6_k_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
+                          size_t tokens, float *y, size_t ldy, int accumulate);
 
 /// Block values back to floats.
 void llama_dequantize_row_q8_0(const llama_block_q8_0 *x, float *y, size_t count);
