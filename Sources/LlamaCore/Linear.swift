@@ -38,6 +38,9 @@ public enum Linear {
             if rows == 1 {
                 halfMatrixVector(output: output, input: input, weight: source, isHalf: isHalf,
                                  outFeatures: outFeatures, inFeatures: inFeatures, accumulate: accumulate)
+            } else if rows <= smallBatchRows {
+                halfSmallBatch(output: output, input: input, weight: source, isHalf: isHalf, rows: rows,
+                               outFeatures: outFeatures, inFeatures: inFeatures, accumulate: accumulate)
             } else {
                 convertedProduct(output: output, input: input, rows: rows, outFeatures: outFeatures,
                                  inFeatures: inFeatures, beta: beta) { first, count, block in

@@ -74,9 +74,10 @@ final class VectorMathTests: XCTestCase {
 
     private func checkLinearAgainstLoop(inFeatures: Int) {
         var generator = SeededGenerator(seed: 9)
-        let rows = 3, outFeatures = 21
+        // 3 rows: the few-row kernels (a batched decode step); 11: BLAS (16-bit weights converted).
+        let rows = 3, manyRows = Linear.smallBatchRows + 3, outFeatures = 21
         let weights = (0..<(outFeatures * inFeatures)).map { _ in generator.nextFloat() - 0.5 }
-        let input = (0..<(rows * inFeatures)).map { _ in generator.nextFloat() - 0.5 }
+        let input = (0..<(manyRows * inFeatures)).map { _ in generator.nextFloat() - 0.5 }
         let f32 = Tensor(shape: [outFeatures, inFeatures], values: weights)
         for dtype in [DType.f32, .f16, .bf16] {
             let weight: Tensor
@@ -93,7 +94,8 @@ final class VectorMathTests: XCTestCase {
             let rounded = weight.toFloatArray()
             let cases: [(Int, Bool, Bool, Linear.MatrixVectorKernel)] = [
                 (1, false, true, .prefetch), (1, false, true, .sequential), (1, false, true, .quarters), (1, false, false, .prefetch),
-                (1, true, true, .prefetch), (rows, false, true, .prefetch), (rows, true, true, .prefetch)]
+                (1, true, true, .prefetch), (rows, false, true, .prefetch), (rows, true, true, .prefetch),
+                (manyRows, false, true, .prefetch)]
             for (count, useBLAS, cKernel, kernel) in cases {
                 Linear.useBLASForMatrixVector = useBLAS
                 Linear.useCMatrixVector = cKernel
