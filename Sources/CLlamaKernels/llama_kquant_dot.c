@@ -43,12 +43,14 @@ static inline void q4_k_scales(const uint8_t *q, int16_t *scales, int16_t *minim
 #endif
 
 #if defined(LLAMA_AVX2)
-// One Q4_K super-block times its activation block, added to acc (d-scaled integer sums) and
-// minimum_acc (dmin-scaled minimum terms, subtracted at the end).
-static inline void superblock_q4_k(const uint8_t *w, const llama_block_q8_k *x, __m256 *acc, __m256 *minimum_acc) {
+// One Q4_K super-block times the activation blocks x[0..n) of n tokens, added to acc[t]
+// (d-scaled integer sums) and minimum_acc[t] (dmin-scaled minimum terms, subtracted at the
+// end). The scales and nibbles are unpacked once for all n tokens.
+__attribute__((always_inline)) static inline void superblock_q4_k(const uint8_t *w, const llama_block_q8_k *const *x, int n,
+                                                                 __m256 *acc, __m256 *minimum_acc) {
     const __m256i mask = _mm256_set1_epi8(0x0F);
-    const float d = half_to_float((uint16_t)(w[0] | w[1] << 8)) * x->d;
-    const float dmin = half_to_float((uint16_t)(w[2] | w[3] << 8)) * x->d;
+    const float d = half_to_float((uint16_t)(w[0] | w[1] << 8));
+    const float dmin = half_to_float((uint16_t)(w[2] | w[3] << 8));
     // The 12 scale bytes rearranged so that bytes 0..7 hold the eight 6-bit scales and bytes
     // 8..15 the eight minimums, then widened to int16.
     uint32_t packed[4];
@@ -61,33 +63,47 @@ static inline void superblock_q4_k(const uint8_t *w, const llama_block_q8_k *x, 
     packed[0] &= low6;
     const __m128i bytes = _mm_loadu_si128((const __m128i *)packed);
     const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(bytes));
-    // Σ_j m_j · Σ x over sub-block j: the 16 sums of 16 paired up, times the minimums.
-    const __m128i sums16 = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)x->bsums), _mm_loadu_si128((const __m128i *)(x->bsums + 8)));
-    const __m128i minimum_products = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(bytes, 8)), sums16);
-    *minimum_acc = _mm256_fmadd_ps(_mm256_zextps128_ps256(_mm_cvtepi32_ps(minimum_products)), _mm256_set1_ps(dmin), *minimum_acc);
+    const __m128i minimums = _mm_cvtepu8_epi16(_mm_srli_si128(bytes, 8));
+    __m256i sums[4];
+    for (int t = 0; t < n; t++) {
+        // Σ_j m_j · Σ x over sub-block j: the 16 sums of 16 paired up, times the minimums.
+        const __m128i sums16 = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)x[t]->bsums),
+                                              _mm_loadu_si128((const __m128i *)(x[t]->bsums + 8)));
+        const __m128i minimum_products = _mm_madd_epi16(minimums, sums16);
+        minimum_acc[t] = _mm256_fmadd_ps(_mm256_zextps128_ps256(_mm_cvtepi32_ps(minimum_products)),
+                                         _mm256_set1_ps(dmin * x[t]->d), minimum_acc[t]);
+        sums[t] = _mm256_setzero_si256();
+    }
     const uint8_t *q = w + 16;
-    __m256i sums = _mm256_setzero_si256();
     for (int p = 0; p < 4; p++) {
         // int16 scale 2p, then 2p + 1, in every lane (bytes 4p..4p+1 and 4p+2..4p+3).
         const __m256i low_scale = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)((4 * p + 1) << 8 | 4 * p)));
         const __m256i high_scale = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)((4 * p + 3) << 8 | (4 * p + 2))));
         const __m256i v = _mm256_loadu_si256((const __m256i *)(q + 32 * p));
-        const __m256i low = _mm256_maddubs_epi16(_mm256_and_si256(v, mask), _mm256_loadu_si256((const __m256i *)(x->qs + 64 * p)));
-        const __m256i high = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), mask),
-                                                  _mm256_loadu_si256((const __m256i *)(x->qs + 64 * p + 32)));
-        sums = _mm256_add_epi32(sums, _mm256_add_epi32(_mm256_madd_epi16(low, low_scale), _mm256_madd_epi16(high, high_scale)));
+        const __m256i low = _mm256_and_si256(v, mask), high = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask);
+        for (int t = 0; t < n; t++) {
+            const __m256i a = _mm256_maddubs_epi16(low, _mm256_loadu_si256((const __m256i *)(x[t]->qs + 64 * p)));
+            const __m256i b = _mm256_maddubs_epi16(high, _mm256_loadu_si256((const __m256i *)(x[t]->qs + 64 * p + 32)));
+            sums[t] = _mm256_add_epi32(sums[t], _mm256_add_epi32(_mm256_madd_epi16(a, low_scale), _mm256_madd_epi16(b, high_scale)));
+        }
     }
-    *acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(d), *acc);
+    for (int t = 0; t < n; t++) acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[t]), _mm256_set1_ps(d * x[t]->d), acc[t]);
 }
 
-// One Q6_K super-block times its activation block, added to acc.
-static inline void superblock_q6_k(const uint8_t *w, const llama_block_q8_k *x, __m256 *acc) {
+// One Q6_K super-block times the activation blocks of n tokens, added to acc[t]; the values and
+// group scales are unpacked once for all n tokens.
+__attribute__((always_inline)) static inline void superblock_q6_k(const uint8_t *w, const llama_block_q8_k *const *x, int n,
+                                                                 __m256 *acc) {
     const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(3);
-    const float d = half_to_float((uint16_t)(w[208] | w[209] << 8)) * x->d;
+    const float d = half_to_float((uint16_t)(w[208] | w[209] << 8));
     // 32·Σ_g s_g·Σ x over group g, subtracted lane-wise (only the lanes' total matters).
     const __m128i scale_bytes = _mm_loadu_si128((const __m128i *)(w + 192));
-    __m256i sums = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(scale_bytes), _mm256_loadu_si256((const __m256i *)x->bsums)), 5);
-    sums = _mm256_sub_epi32(_mm256_setzero_si256(), sums);
+    const __m256i scale_words = _mm256_cvtepi8_epi16(scale_bytes);
+    __m256i sums[4];
+    for (int t = 0; t < n; t++) {
+        sums[t] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                   _mm256_slli_epi32(_mm256_madd_epi16(scale_words, _mm256_loadu_si256((const __m256i *)x[t]->bsums)), 5));
+    }
     for (int half = 0; half < 2; half++) {
         const uint8_t *ql = w + 64 * half, *qh = w + 128 + 32 * half;
         const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
@@ -103,43 +119,66 @@ static inline void superblock_q6_k(const uint8_t *w, const llama_block_q8_k *x, 
             const __m128i pick = _mm_set_epi64x((long long)(0x0101010101010101ULL * (uint64_t)(g + 1)),
                                                 (long long)(0x0101010101010101ULL * (uint64_t)g));
             const __m256i group_scales = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scale_bytes, pick));
-            const __m256i products = _mm256_maddubs_epi16(v, _mm256_loadu_si256((const __m256i *)(x->qs + 128 * half + 32 * k)));
-            sums = _mm256_add_epi32(sums, _mm256_madd_epi16(products, group_scales));
+            for (int t = 0; t < n; t++) {
+                const __m256i products = _mm256_maddubs_epi16(v, _mm256_loadu_si256((const __m256i *)(x[t]->qs + 128 * half + 32 * k)));
+                sums[t] = _mm256_add_epi32(sums[t], _mm256_madd_epi16(products, group_scales));
+            }
         }
     }
-    *acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(d), *acc);
+    for (int t = 0; t < n; t++) acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[t]), _mm256_set1_ps(d * x[t]->d), acc[t]);
 }
 
-// Weight rows taken four at a time from the four quarters of the range (four weight streams
-// far apart in flight, as the other single-row kernels read them), then the rest one by one;
-// each group of rows is multiplied by every activation row while it is in L1, so a batch of
-// sequences reads the weights once.
+// The row · token products of rows[0..rows) and tokens first_token..+n (n ≤ 4), all in
+// registers, stored to y[t·ldy + row].
+__attribute__((always_inline)) static inline void tile(int q6, size_t superblocks, const uint8_t *w, size_t row_bytes,
+                                                      const size_t *rows, int row_count, const llama_block_q8_k *x,
+                                                      size_t first_token, int n, float *y, size_t ldy, int accumulate) {
+    const size_t block_bytes = q6 ? LLAMA_Q6_K_BYTES : LLAMA_Q4_K_BYTES;
+    __m256 acc[4][4], minimum_acc[4][4];
+    for (int r = 0; r < row_count; r++) {
+        for (int t = 0; t < n; t++) acc[r][t] = minimum_acc[r][t] = _mm256_setzero_ps();
+    }
+    for (size_t b = 0; b < superblocks; b++) {
+        const llama_block_q8_k *blocks[4];
+        for (int t = 0; t < n; t++) blocks[t] = x + (first_token + t) * superblocks + b;
+        for (int r = 0; r < row_count; r++) {
+            const uint8_t *block = w + rows[r] * row_bytes + b * block_bytes;
+            if (q6) superblock_q6_k(block, blocks, n, acc[r]);
+            else superblock_q4_k(block, blocks, n, acc[r], minimum_acc[r]);
+        }
+    }
+    for (int r = 0; r < row_count; r++) {
+        for (int t = 0; t < n; t++) {
+            float *out = y + (first_token + t) * ldy + rows[r];
+            const float value = horizontal_sum(acc[r][t]) - horizontal_sum(minimum_acc[r][t]);
+            *out = accumulate ? *out + value : value;
+        }
+    }
+}
+
+// One token (decode): weight rows four at a time from the four quarters of the range, four
+// weight streams far apart in flight, as the other single-row kernels read them. Several
+// tokens: one weight row at a time, its super-blocks unpacked once for four tokens at a time,
+// the row staying in L1 for all of them, so a batch or a prompt reads the weights once.
 static void gemm(int q6, size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
                  size_t tokens, float *y, size_t ldy, int accumulate) {
-    const size_t block_bytes = q6 ? LLAMA_Q6_K_BYTES : LLAMA_Q4_K_BYTES, row_bytes = superblocks * block_bytes;
-    const size_t quarter = (last - first) / 4;
-    for (size_t j = 0; j < quarter + (last - first) % 4; j++) {
-        // Four rows j + r·quarter, or one leftover row after the quarters.
-        const int count = j < quarter ? 4 : 1;
-        size_t rows[4];
-        for (int r = 0; r < count; r++) rows[r] = j < quarter ? first + j + r * quarter : first + 4 * quarter + (j - quarter);
-        for (size_t t = 0; t < tokens; t++) {
-            __m256 acc[4], minimum_acc[4];
-            for (int r = 0; r < 4; r++) acc[r] = minimum_acc[r] = _mm256_setzero_ps();
-            const llama_block_q8_k *xt = x + t * superblocks;
-            for (size_t b = 0; b < superblocks; b++) {
-                for (int r = 0; r < count; r++) {
-                    const uint8_t *block = (const uint8_t *)w + rows[r] * row_bytes + b * block_bytes;
-                    if (q6) superblock_q6_k(block, xt + b, acc + r);
-                    else superblock_q4_k(block, xt + b, acc + r, minimum_acc + r);
-                }
-            }
-            for (int r = 0; r < count; r++) {
-                float *out = y + t * ldy + rows[r];
-                const float value = horizontal_sum(acc[r]) - horizontal_sum(minimum_acc[r]);
-                *out = accumulate ? *out + value : value;
-            }
+    const size_t row_bytes = superblocks * (q6 ? LLAMA_Q6_K_BYTES : LLAMA_Q4_K_BYTES);
+    const uint8_t *weights = (const uint8_t *)w;
+    if (tokens == 1) {
+        const size_t quarter = (last - first) / 4;
+        for (size_t j = 0; j < quarter; j++) {
+            const size_t rows[4] = {first + j, first + j + quarter, first + j + 2 * quarter, first + j + 3 * quarter};
+            tile(q6, superblocks, weights, row_bytes, rows, 4, x, 0, 1, y, ldy, accumulate);
         }
+        for (size_t row = first + 4 * quarter; row < last; row++) {
+            tile(q6, superblocks, weights, row_bytes, &row, 1, x, 0, 1, y, ldy, accumulate);
+        }
+        return;
+    }
+    for (size_t row = first; row < last; row++) {
+        size_t t = 0;
+        for (; t + 4 <= tokens; t += 4) tile(q6, superblocks, weights, row_bytes, &row, 1, x, t, 4, y, ldy, accumulate);
+        for (; t < tokens; t++) tile(q6, superblocks, weights, row_bytes, &row, 1, x, t, 1, y, ldy, accumulate);
     }
 }
 #else
