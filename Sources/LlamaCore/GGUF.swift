@@ -159,7 +159,12 @@ public final class GGUFFile: @unchecked Sendable {
             } else {
                 continue
             }
-            guard count % blockSize == 0, tensor.offset % alignment == 0, tensor.offset + bytes <= dataSize else {
+            // ggml stores quantized rows as whole blocks: the innermost dimension is a multiple of the block.
+            guard (tensor.shape.last ?? 1) % blockSize == 0 else {
+                throw CoreError.invalidGGUF(path: path, offset: dataOffset + tensor.offset,
+                                            reason: "tensor '\(tensor.name)' \(tensor.shape) \(typeName): rows of \(tensor.shape.last ?? 1) values are not whole blocks of \(blockSize)")
+            }
+            guard tensor.offset % alignment == 0, tensor.offset + bytes <= dataSize else {
                 throw CoreError.invalidGGUF(path: path, offset: dataOffset + tensor.offset,
                                             reason: "tensor '\(tensor.name)' \(tensor.shape) \(typeName) lies outside the data section or is misaligned")
             }

@@ -237,6 +237,11 @@ final class GGUFTests: XCTestCase {
         XCTAssertThrowsError(try file.tensor("d")) {
             XCTAssertTrue("\($0)".contains("k.gguf") && "\($0)".contains("'d'") && "\($0)".contains("ggml type 13"), "\($0)")
         }
+        // A K-quant tensor whose rows are not whole super-blocks (4 rows of 128) is refused at open.
+        try GGUFWriter.write(path: directory + "/ragged.gguf", metadata: [], tensors: [("r", Tensor(zeros: [4, 128], dtype: .q4_K))])
+        XCTAssertThrowsError(try GGUFFile(path: directory + "/ragged.gguf")) {
+            XCTAssertTrue("\($0)".contains("ragged.gguf") && "\($0)".contains("'r'") && "\($0)".contains("not whole blocks of 256"), "\($0)")
+        }
         for (tensor, hex) in zip(tensors, expected) {
             let floats = tensor.toFloatArray()
             XCTAssertEqual(floats.withUnsafeBytes { Data($0) }.map { String(format: "%02x", $0) }.joined(), hex)
