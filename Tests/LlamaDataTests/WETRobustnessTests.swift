@@ -71,6 +71,19 @@ final class WETRobustnessTests: XCTestCase {
         XCTAssertTrue(warnings.contains { if case .invalidGzip = $0 { return true }; return false }, "\(warnings)")
     }
 
+    /// Stray bytes without a line break glue the next record's version line to them: inside a
+    /// cut record's header, and between records. Both records after them are still found.
+    func testNextRecordGluedToStrayBytesIsFound() throws {
+        let scratch = try DataFixtures.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let records = pages(3)
+        let cut = Array(records[0].prefix(40)) + Array("\u{1}\u{2}garbage".utf8)  // inside "WARC-Target-URI"
+        try Data(cut + records[1] + Array("junk".utf8) + records[2]).write(to: URL(fileURLWithPath: scratch + "/glued.warc.wet"))
+        let (found, warnings) = try urls(scratch + "/glued.warc.wet")
+        XCTAssertEqual(found, [1, 2].map { "http://site.example/\($0)" })
+        XCTAssertEqual(warnings.count, 2, "\(warnings)")
+    }
+
     func testGarbageBetweenMembersAndBetweenRecordsIsSkipped() throws {
         let scratch = try DataFixtures.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }

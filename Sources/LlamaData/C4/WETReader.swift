@@ -37,6 +37,13 @@ public enum WETReader {
             var reportedGarbage = false  // one warning per run of stray lines
             while let line = reader.nextLine() {
                 if line.starts(with: Array("WARC/".utf8)) { versionLine = line; break }
+                // A damaged member's stray bytes may end without a line break, gluing the next
+                // record's version line to them.
+                if let start = gluedVersion(in: line) {
+                    warnings.append(.invalidWARC(path: source.path, offset: reader.byteOffset, reason: "text outside a record"))
+                    versionLine = Array(line[start...])
+                    break
+                }
                 if !reportedGarbage && !line.allSatisfy({ $0 == 0x0D || $0 == 0x20 }) {
                     reportedGarbage = true
                     warnings.append(.invalidWARC(path: source.path, offset: reader.byteOffset, reason: "text outside a record"))
@@ -45,12 +52,24 @@ public enum WETReader {
             guard versionLine != nil else { break }
             let headerOffset = reader.byteOffset
             var fields: [String: String] = [:]
+            var restarted = false
             while let line = reader.nextLine() {
+                // The next record's version line inside this header (this record was cut short
+                // and stray bytes ran into it): give it back and drop this record.
+                if let start = gluedVersion(in: line) ?? (line.starts(with: Array("WARC/".utf8)) ? 0 : nil) {
+                    reader.unread(Array(line[start...]) + [0x0A])
+                    restarted = true
+                    break
+                }
                 let text = TextScanning.trimmed(Substring(String(decoding: line, as: UTF8.self)))
                 if text.isEmpty { break }
                 if let colon = text.firstIndex(of: ":") {
                     fields[text[..<colon].lowercased()] = String(TextScanning.trimmed(text[text.index(after: colon)...]))
                 }
+            }
+            if restarted {
+                warnings.append(.invalidWARC(path: source.path, offset: headerOffset, reason: "record truncated: the next record starts inside its header"))
+                continue
             }
             guard let lengthText = fields["content-length"], let length = Int(lengthText), length >= 0 else {
                 warnings.append(.invalidWARC(path: source.path, offset: headerOffset, reason: "missing Content-Length"))
@@ -84,6 +103,19 @@ public enum WETReader {
             warnings.append(error as? DataError ?? .io(path: source.path, operation: "read", errno: 0))
         }
         return warnings
+    }
+
+    private static let version = Array("WARC/1.0".utf8)
+
+    /// Offset of "WARC/1.0" inside `line` after other bytes (not at its start), if any.
+    static func gluedVersion(in line: [UInt8]) -> Int? {
+        var index = 1
+        while index + version.count <= line.count {
+            guard let w = line[index...].firstIndex(of: 0x57) else { return nil }  // "W"
+            if line[w...].starts(with: version) { return w }
+            index = w + 1
+        }
+        return nil
     }
 
     private static let versionAndType = Array("WARC/1.0\r\nWARC-Type:".utf8)
