@@ -114,6 +114,33 @@ static inline __m256i record_q8(const llama_block_q8_0x8 *b, const int32_t *xq) 
     return sum;
 }
 
+// y[8g..8g+7] (=, or += when accumulate) for the `count` (≤ STREAMS) groups g in `groups`, read
+// block by block side by side; dy and eight_sums: the activation blocks' scales and 8·Σ values.
+__attribute__((always_inline)) static inline void group_products(int q4, size_t blocks, const void *w,
+                                                                const size_t *groups, int count,
+                                                                const llama_block_q8_0 *x, const float *dy,
+                                                                const int32_t *eight_sums, float *y, int accumulate) {
+    const size_t record = q4 ? sizeof(llama_block_q4_0x8) : sizeof(llama_block_q8_0x8);
+    __m256 acc[STREAMS];
+    for (int k = 0; k < count; k++) acc[k] = _mm256_setzero_ps();
+    for (size_t i = 0; i < blocks; i++) {
+        const int32_t *xq = (const int32_t *)x[i].qs;
+        const __m256 d = _mm256_broadcast_ss(dy + i);
+        const __m256i correction = _mm256_set1_epi32(q4 ? eight_sums[i] : 0);
+        for (int k = 0; k < count; k++) {
+            const unsigned char *b = (const unsigned char *)w + (groups[k] * blocks + i) * record;
+            const __m256i dot = q4 ? _mm256_sub_epi32(record_q4((const llama_block_q4_0x8 *)b, xq), correction)
+                                   : record_q8((const llama_block_q8_0x8 *)b, xq);
+            const __m256 scales = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)b)), d);
+            acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scales, acc[k]);
+        }
+    }
+    for (int k = 0; k < count; k++) {
+        float *out = y + groups[k] * ROWS;
+        _mm256_storeu_ps(out, accumulate ? _mm256_add_ps(_mm256_loadu_ps(out), acc[k]) : acc[k]);
+    }
+}
+
 __attribute__((always_inline)) static inline void gemv(int q4, size_t blocks, const void *w, size_t first,
                                                       size_t last, const llama_block_q8_0 *x, float *y,
                                                       int accumulate) {
@@ -137,42 +164,14 @@ __attribute__((always_inline)) static inline void gemv(int q4, size_t blocks, co
         for (int e = 0; e < LLAMA_QK; e++) sum += x[i].qs[e];
         eight_sums[i] = 8 * sum;
     }
-    const size_t record = q4 ? sizeof(llama_block_q4_0x8) : sizeof(llama_block_q8_0x8);
     const size_t per = (last - first) / STREAMS;
     for (size_t s = 0; s < per; s++) {
-        __m256 acc[STREAMS];
-        for (int k = 0; k < STREAMS; k++) acc[k] = _mm256_setzero_ps();
-        for (size_t i = 0; i < blocks; i++) {
-            const int32_t *xq = (const int32_t *)x[i].qs;
-            const __m256 d = _mm256_broadcast_ss(dy + i);
-            const __m256i correction = _mm256_set1_epi32(q4 ? eight_sums[i] : 0);
-            for (int k = 0; k < STREAMS; k++) {
-                const unsigned char *b = (const unsigned char *)w + ((first + s + k * per) * blocks + i) * record;
-                const __m256i dot = q4 ? _mm256_sub_epi32(record_q4((const llama_block_q4_0x8 *)b, xq), correction)
-                                       : record_q8((const llama_block_q8_0x8 *)b, xq);
-                const __m256 scales = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)b)), d);
-                acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scales, acc[k]);
-            }
-        }
-        for (int k = 0; k < STREAMS; k++) {
-            float *out = y + (first + s + k * per) * ROWS;
-            _mm256_storeu_ps(out, accumulate ? _mm256_add_ps(_mm256_loadu_ps(out), acc[k]) : acc[k]);
-        }
+        size_t groups[STREAMS];
+        for (int k = 0; k < STREAMS; k++) groups[k] = first + s + k * per;
+        group_products(q4, blocks, w, groups, STREAMS, x, dy, eight_sums, y, accumulate);
     }
     // The groups left over after the four equal parts, one at a time.
-    for (size_t g = first + STREAMS * per; g < last; g++) {
-        __m256 acc = _mm256_setzero_ps();
-        for (size_t i = 0; i < blocks; i++) {
-            const unsigned char *b = (const unsigned char *)w + (g * blocks + i) * record;
-            const int32_t *xq = (const int32_t *)x[i].qs;
-            const __m256i dot = q4 ? _mm256_sub_epi32(record_q4((const llama_block_q4_0x8 *)b, xq), _mm256_set1_epi32(eight_sums[i]))
-                                   : record_q8((const llama_block_q8_0x8 *)b, xq);
-            const __m256 scales = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)b)), _mm256_set1_ps(dy[i]));
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scales, acc);
-        }
-        float *out = y + g * ROWS;
-        _mm256_storeu_ps(out, accumulate ? _mm256_add_ps(_mm256_loadu_ps(out), acc) : acc);
-    }
+    for (size_t g = first + STREAMS * per; g < last; g++) group_products(q4, blocks, w, &g, 1, x, dy, eight_sums, y, accumulate);
     if (blocks > 512) { free(dy); free(eight_sums); }
 }
 #else
