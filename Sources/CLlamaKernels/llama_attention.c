@@ -1,23 +1,38 @@
 // See llama_kernels.h: the two halves of one query row's attention against a key/value
-// cache whose rows are `stride` floats apart (all heads of a position side by side).
+// cache whose rows are `stride` elements apart, stored as float32 or as IEEE half. Each
+// kernel is written once, over an element reader that the always-inlined `half` flag
+// specialises at compile time.
 #include "llama_kernels.h"
 
 #include "llama_simd.h"
 
-void llama_attention_scores(const float *q, const float *keys, size_t stride, size_t length, size_t dim,
-                            float scale, float *scores) {
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+ALWAYS_INLINE float element(const void *base, size_t index, int half) {
+    return half ? half_to_float(((const uint16_t *)base)[index]) : ((const float *)base)[index];
+}
+
+#if defined(LLAMA_AVX2)
+ALWAYS_INLINE __m256 eight_elements(const void *base, size_t index, int half) {
+    return half ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)base + index)))
+                : _mm256_loadu_ps((const float *)base + index);
+}
+#endif
+
+ALWAYS_INLINE void attention_scores(const float *q, const void *keys, size_t stride, size_t length, size_t dim,
+                                    float scale, float *scores, int half) {
     size_t s = 0;
 #if defined(LLAMA_AVX2)
     const size_t vector_dim = dim & ~(size_t)7;
     const __m256 factor = _mm256_set1_ps(scale);
     // Eight positions at a time: eight independent multiply-add chains, then one transpose-sum.
     for (; s + 8 <= length; s += 8) {
-        const float *k = keys + s * stride;
+        const size_t k = s * stride;
         __m256 a[8];
         for (int r = 0; r < 8; r++) a[r] = _mm256_setzero_ps();
         for (size_t i = 0; i < vector_dim; i += 8) {
             const __m256 x = _mm256_loadu_ps(q + i);
-            for (int r = 0; r < 8; r++) a[r] = _mm256_fmadd_ps(x, _mm256_loadu_ps(k + r * stride + i), a[r]);
+            for (int r = 0; r < 8; r++) a[r] = _mm256_fmadd_ps(x, eight_elements(keys, k + r * stride + i, half), a[r]);
         }
         const __m256 t0 = _mm256_hadd_ps(a[0], a[1]), t1 = _mm256_hadd_ps(a[2], a[3]);
         const __m256 t2 = _mm256_hadd_ps(a[4], a[5]), t3 = _mm256_hadd_ps(a[6], a[7]);
@@ -27,7 +42,7 @@ void llama_attention_scores(const float *q, const float *keys, size_t stride, si
             float tail[8];
             for (int r = 0; r < 8; r++) {
                 float t = 0;
-                for (size_t i = vector_dim; i < dim; i++) t += q[i] * k[r * stride + i];
+                for (size_t i = vector_dim; i < dim; i++) t += q[i] * element(keys, k + r * stride + i, half);
                 tail[r] = t;
             }
             sums = _mm256_add_ps(sums, _mm256_loadu_ps(tail));
@@ -36,15 +51,14 @@ void llama_attention_scores(const float *q, const float *keys, size_t stride, si
     }
 #endif
     for (; s < length; s++) {
-        const float *k = keys + s * stride;
         float total = 0;
-        for (size_t i = 0; i < dim; i++) total += q[i] * k[i];
+        for (size_t i = 0; i < dim; i++) total += q[i] * element(keys, s * stride + i, half);
         scores[s] = total * scale;
     }
 }
 
-void llama_attention_values(const float *p, const float *values, size_t stride, size_t length, size_t dim,
-                            float *out) {
+ALWAYS_INLINE void attention_values(const float *p, const void *values, size_t stride, size_t length, size_t dim,
+                                    float *out, int half) {
     size_t column = 0;
 #if defined(LLAMA_AVX2)
     // 64 output columns live in eight registers while every position is added in.
@@ -52,9 +66,9 @@ void llama_attention_values(const float *p, const float *values, size_t stride, 
         __m256 a[8];
         for (int j = 0; j < 8; j++) a[j] = _mm256_setzero_ps();
         for (size_t s = 0; s < length; s++) {
-            const float *v = values + s * stride + column;
+            const size_t v = s * stride + column;
             const __m256 weight = _mm256_broadcast_ss(p + s);
-            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(weight, _mm256_loadu_ps(v + 8 * j), a[j]);
+            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(weight, eight_elements(values, v + 8 * j, half), a[j]);
         }
         for (int j = 0; j < 8; j++) _mm256_storeu_ps(out + column + 8 * j, a[j]);
     }
@@ -62,16 +76,36 @@ void llama_attention_values(const float *p, const float *values, size_t stride, 
         __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
         size_t s = 0;
         for (; s + 2 <= length; s += 2) {
-            a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + s), _mm256_loadu_ps(values + s * stride + column), a0);
-            a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + s + 1), _mm256_loadu_ps(values + (s + 1) * stride + column), a1);
+            a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + s), eight_elements(values, s * stride + column, half), a0);
+            a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + s + 1), eight_elements(values, (s + 1) * stride + column, half), a1);
         }
-        if (s < length) a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + s), _mm256_loadu_ps(values + s * stride + column), a0);
+        if (s < length) a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + s), eight_elements(values, s * stride + column, half), a0);
         _mm256_storeu_ps(out + column, _mm256_add_ps(a0, a1));
     }
 #endif
     for (; column < dim; column++) {
         float total = 0;
-        for (size_t s = 0; s < length; s++) total += p[s] * values[s * stride + column];
+        for (size_t s = 0; s < length; s++) total += p[s] * element(values, s * stride + column, half);
         out[column] = total;
     }
+}
+
+void llama_attention_scores(const float *q, const float *keys, size_t stride, size_t length, size_t dim,
+                            float scale, float *scores) {
+    attention_scores(q, keys, stride, length, dim, scale, scores, 0);
+}
+
+void llama_attention_scores_f16(const float *q, const uint16_t *keys, size_t stride, size_t length, size_t dim,
+                                float scale, float *scores) {
+    attention_scores(q, keys, stride, length, dim, scale, scores, 1);
+}
+
+void llama_attention_values(const float *p, const float *values, size_t stride, size_t length, size_t dim,
+                            float *out) {
+    attention_values(p, values, stride, length, dim, out, 0);
+}
+
+void llama_attention_values_f16(const float *p, const uint16_t *values, size_t stride, size_t length, size_t dim,
+                                float *out) {
+    attention_values(p, values, stride, length, dim, out, 1);
 }

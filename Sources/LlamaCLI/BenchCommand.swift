@@ -18,6 +18,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed repetitions (best rates and median shares of the limits are reported).") var repeats: Int = 5
     @Option(help: "Weight types to measure, comma-separated: f32, f16, bf16, q8_0, q4_0.") var types: String = "f32"
     @Option(help: "Concurrent sequences for aggregate decode speed, comma-separated (empty: skip).") var concurrency: String = ""
+    @OptionGroup var cache: CacheOptions
 
     func run() throws {
         let gflops = MachineLimits.sgemmGigaflops()
@@ -79,14 +80,16 @@ struct BenchCommand: ParsableCommand {
         let weightType = weights.layers.first?.queryProjection.dtype.rawValue ?? "?"
         print(String(format: "model: %@ %@ (%.1fM parameters, %.1f MB of weights read per token)", label, weightType,
                      Double(config.parameterCount) / 1e6, Double(matrixBytes + weights.outputProjection.byteCount) / 1e6))
-        let session = InferenceSession(weights: weights, context: promptTokens + decodeTokens + 1, maxChunk: promptTokens)
+        let session = InferenceSession(weights: weights, context: promptTokens + decodeTokens + 1, maxChunk: promptTokens,
+                                       cacheType: cache.cacheType)
         var generator = SeededGenerator(seed: 7)
         let prompt = (0..<promptTokens).map { _ in Int32(generator.nextInt(below: config.vocabularySize)) }
         let t = Double(promptTokens)
         let attentionFlops = 2 * 2 * Double(config.layerCount) * t * (t + 1) / 2 * Double(config.queryWidth)
         let prefillFlops = 2 * Double(matrixParameters) * t + attentionFlops + 2 * Double(config.vocabularySize * config.hiddenSize)
         let bytesPerToken = Double(matrixBytes + weights.outputProjection.byteCount)
-            + Double(config.keyValueCacheBytes(context: promptTokens + decodeTokens / 2))
+            + Double(config.keyValueCacheBytes(context: promptTokens + decodeTokens / 2,
+                                                    bytesPerValue: cache.cacheType.bytesPerValue))
         // The machine's limits are measured again right before each prefill and each decode run:
         // on a shared host they drift by a factor of two from minute to minute, and a ratio is
         // only meaningful between figures taken under the same conditions.
@@ -116,8 +119,8 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "  prefill %d tokens: %.1f tokens/s, %.1f GFLOP/s; median %.0f%% of the sgemm peak beside it (%.0f-%.0f GFLOP/s)",
                      promptTokens, prefillRate / prefillFlops * 1e9 * t, prefillRate, 100 * prefillShare,
                      peaks.min() ?? 0, peaks.max() ?? 0))
-        print(String(format: "  decode: %.1f tokens/s, %.1f GB/s (%.1f MB per token with the KV cache); median %.0f%% of the read bandwidth beside it (%.1f-%.1f GB/s)",
-                     decodeRate, decodeRate * bytesPerToken / 1e9, bytesPerToken / 1e6, 100 * decodeShare,
+        print(String(format: "  decode: %.1f tokens/s, %.1f GB/s (%.1f MB per token with the %@ KV cache); median %.0f%% of the read bandwidth beside it (%.1f-%.1f GB/s)",
+                     decodeRate, decodeRate * bytesPerToken / 1e9, bytesPerToken / 1e6, cache.cacheType.rawValue.uppercased(), 100 * decodeShare,
                      bandwidths.min() ?? 0, bandwidths.max() ?? 0))
         for text in concurrency.split(separator: ",") {
             guard let sequences = Int(text), sequences > 0 else { throw ValidationError("bad --concurrency '\(text)'") }
@@ -128,7 +131,8 @@ struct BenchCommand: ParsableCommand {
 
     /// Tokens per second decoded by `sequences` requests running together.
     private func aggregateDecode(_ weights: LlamaWeights, sequences: Int, prompt: [Int32]) throws -> Double {
-        let engine = GenerationEngine(weights: weights, slots: sequences, context: prompt.count + decodeTokens + 1)
+        let engine = GenerationEngine(weights: weights, slots: sequences, context: prompt.count + decodeTokens + 1,
+                                      cacheType: cache.cacheType)
         defer { engine.shutdown(drain: false) }
         let group = DispatchGroup()
         let start = DispatchTime.now().uptimeNanoseconds

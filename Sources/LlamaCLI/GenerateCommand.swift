@@ -26,6 +26,15 @@ struct SamplingOptions: ParsableArguments {
     }
 }
 
+extension KVCacheType: ExpressibleByArgument {}
+
+/// The `--cache-type` option of the commands that decode (llama.cpp's `--cache-type-k/-v`).
+struct CacheOptions: ParsableArguments {
+    @Option(name: .customLong("cache-type"),
+            help: "How the KV cache stores keys and values: f16 (half the memory and cache reads; llama.cpp's default) or f32.")
+    var cacheType: KVCacheType = .f16
+}
+
 /// `llama generate`: text (or ids) from a checkpoint, streamed as it is produced.
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,6 +47,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("max-tokens"), help: "Most tokens to generate.") var maxTokens: Int = 128
     @Flag(name: .customLong("ignore-eos"), help: "Do not stop at the end-of-sequence token.") var ignoreEOS = false
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var cache: CacheOptions
 
     func run() throws {
         let loaded = try OpenedModel.open(model)
@@ -53,7 +63,8 @@ struct GenerateCommand: ParsableCommand {
             throw ValidationError("give --prompt or --prompt-ids")
         }
         let session = InferenceSession(weights: loaded.weights,
-                                       context: min(loaded.configuration.maxPositionEmbeddings, promptTokens.count + maxTokens))
+                                       context: min(loaded.configuration.maxPositionEmbeddings, promptTokens.count + maxTokens),
+                                       cacheType: cache.cacheType)
         var decoder = textTokenizer.map { StreamingDecoder(tokenizer: $0, continuing: !(prompt ?? "").isEmpty) }
         if let prompt, decoder != nil { print(prompt, terminator: "") }
         var first = true

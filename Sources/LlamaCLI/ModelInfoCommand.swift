@@ -30,7 +30,7 @@ struct ModelInfoCommand: ParsableCommand {
         head dim \(config.headDimension), ffn hidden \(config.intermediateSize), vocab \(config.vocabularySize), context \(config.maxPositionEmbeddings)
         parameters: \(config.parameterCount) (\(String(format: "%.2fB", Double(config.parameterCount) / 1e9)))
         weights: F32 \(gib(config.parameterCount * 4)), F16/BF16 \(gib(config.parameterCount * 2))
-        KV cache (F32, \(length) positions): \(gib(config.keyValueCacheBytes(context: length)))
+        KV cache (\(length) positions): F16 \(gib(config.keyValueCacheBytes(context: length, bytesPerValue: 2))), F32 \(gib(config.keyValueCacheBytes(context: length)))
         inference memory (F16 weights, \(length) positions): \(gib(config.inferenceMemoryBytes(bytesPerParameter: 2, context: length)))
         training memory (F32 AdamW, one sequence of \(length)): \(gib(config.trainingMemoryBytes(tokensPerMicroBatch: length)))
         """)

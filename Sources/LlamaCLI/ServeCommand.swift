@@ -16,6 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Positions per sequence (prompt + completion); default the model's context.") var context: Int?
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body.") var maxBodyBytes: Int = 1 << 20
     @Option(name: .customLong("max-concurrent"), help: "Requests handled at once (503 beyond).") var maxConcurrent: Int = 64
+    @OptionGroup var cache: CacheOptions
 
     func validate() throws {
         guard slots > 0 && slots <= 256 else { throw ValidationError("--slots must be 1 to 256") }
@@ -26,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
         let opened = try OpenedModel.open(model)
         let textTokenizer = try openTokenizer(model: model, explicit: tokenizer)
         let length = min(context ?? opened.configuration.maxPositionEmbeddings, opened.configuration.maxPositionEmbeddings)
-        let engine = GenerationEngine(weights: opened.weights, slots: slots, context: length)
+        let engine = GenerationEngine(weights: opened.weights, slots: slots, context: length, cacheType: cache.cacheType)
         let name = ((model as NSString).lastPathComponent as NSString).deletingPathExtension
         let server = CompletionServer(engine: engine, tokenizer: textTokenizer,
                                       configuration: ServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes,

@@ -100,7 +100,7 @@ public final class Tensor: @unchecked Sendable {
     /// through one 2 MiB TLB entry instead of 512 4 KiB ones keeps decode closer to the memory
     /// bandwidth (where the kernel allows it; `never` in /sys/kernel/mm/transparent_hugepage
     /// turns it off). Smaller buffers are 64-byte aligned.
-    static func allocate(bytes: Int) -> UnsafeMutableRawPointer {
+    public static func allocate(bytes: Int) -> UnsafeMutableRawPointer {
         let hugePage = 2 << 20
         guard bytes >= hugePage else { return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64) }
         let pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: hugePage)

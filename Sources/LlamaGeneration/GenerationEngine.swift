@@ -76,9 +76,11 @@ public final class GenerationEngine: @unchecked Sendable {
     /// Tokens produced since the engine started.
     public private(set) var generatedTokens = 0
 
-    /// An engine over `weights` with `slots` concurrent sequences of up to `context` positions.
-    public init(weights: LlamaWeights, slots: Int, context: Int) {
-        session = InferenceSession(weights: weights, context: context, maxChunk: max(slots, 256), slotCount: slots)
+    /// An engine over `weights` with `slots` concurrent sequences of up to `context` positions,
+    /// keys and values cached as `cacheType` says.
+    public init(weights: LlamaWeights, slots: Int, context: Int, cacheType: KVCacheType = .f32) {
+        session = InferenceSession(weights: weights, context: context, maxChunk: max(slots, 256), slotCount: slots,
+                                   cacheType: cacheType)
         freeSlots = Array((0..<session.slotCount).reversed())
         let thread = Thread { [weak self] in self?.loop() }
         thread.name = "llama-generation-engine"

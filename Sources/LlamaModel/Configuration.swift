@@ -116,8 +116,8 @@ public struct LlamaConfiguration: Codable, Equatable, Sendable {
         return embeddings + layerCount * perLayer + hiddenSize
     }
 
-    /// Bytes of the key/value cache for `context` positions in float32.
-    public func keyValueCacheBytes(context: Int) -> Int { 2 * layerCount * context * keyValueWidth * 4 }
+    /// Bytes of the key/value cache for `context` positions of `bytesPerValue` (4: float32, 2: half).
+    public func keyValueCacheBytes(context: Int, bytesPerValue: Int = 4) -> Int { 2 * layerCount * context * keyValueWidth * bytesPerValue }
 
     /// Estimated bytes to run inference with weights of `bytesPerParameter` and a cache of
     /// `context` positions, with scratch for `batch` tokens at a time.

@@ -13,14 +13,7 @@ extension InferenceSession {
         }
         positions[target] = length
         guard source != target, length > 0 else { return }
-        let count = length * configuration.headDimension
-        for layer in 0..<configuration.layerCount {
-            for head in 0..<configuration.keyValueHeadCount {
-                let offset = head * cacheLayout.headStride
-                (keys(slot: target, layer: layer) + offset).update(from: keys(slot: source, layer: layer) + offset, count: count)
-                (values(slot: target, layer: layer) + offset).update(from: values(slot: source, layer: layer) + offset, count: count)
-            }
-        }
+        cache.copy(from: source, to: target, length: length)
     }
 
     /// Feeds several sequences in shared passes over the weights: `items[i].tokens` go to

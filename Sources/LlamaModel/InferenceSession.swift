@@ -25,8 +25,12 @@ public final class InferenceSession: @unchecked Sendable {
     private let rotary: RotaryEmbedding
     /// (slots, layers, kvHeads, context, headDim) keys and values: each head's positions
     /// contiguous (`CacheLayout.headMajor`).
-    let keyCache, valueCache: UnsafeMutablePointer<Float>
-    let cacheLayout: CacheLayout
+    let cache: KVCache
+    /// How the cache stores keys and values.
+    public var cacheType: KVCacheType { cache.type }
+    /// float32 copies of one layer's half-precision cache for the BLAS prefill attention,
+    /// (kvHeads, context, headDim) each; allocated by the first prefill of a half cache.
+    private var widenedKeys, widenedValues: UnsafeMutablePointer<Float>?
     /// (maxChunk, dim) residual stream and its normalised copy.
     private let residual, normalized: UnsafeMutablePointer<Float>
     /// (maxChunk, heads * headDim) queries and attention outputs.
@@ -45,7 +49,10 @@ public final class InferenceSession: @unchecked Sendable {
     /// Quantized activations for Q8_0/Q4_0 weights.
     private let workspace = LinearWorkspace()
 
-    public init(weights: LlamaWeights, context: Int? = nil, maxChunk: Int = 256, slotCount: Int = 1) {
+    /// A session of `slotCount` sequences of up to `context` positions (default: the model's),
+    /// fed at most `maxChunk` rows per pass, its cache stored as `cacheType` says.
+    public init(weights: LlamaWeights, context: Int? = nil, maxChunk: Int = 256, slotCount: Int = 1,
+                cacheType: KVCacheType = .f32) {
         self.weights = weights
         configuration = weights.configuration
         let config = weights.configuration
@@ -54,15 +61,12 @@ public final class InferenceSession: @unchecked Sendable {
         self.slotCount = max(1, slotCount)
         positions = [Int](repeating: 0, count: self.slotCount)
         rotary = RotaryEmbedding(headDimension: config.headDimension, theta: config.ropeTheta, maxPositions: self.context)
-        cacheLayout = .headMajor(context: self.context, headDimension: config.headDimension)
+        cache = KVCache(type: cacheType, configuration: config, context: self.context, slotCount: self.slotCount)
         func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
             let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
             pointer.initialize(repeating: 0, count: max(count, 1))
             return pointer
         }
-        let cacheSize = self.slotCount * config.layerCount * self.context * config.keyValueWidth
-        keyCache = buffer(cacheSize)
-        valueCache = buffer(cacheSize)
         residual = buffer(self.maxChunk * config.hiddenSize)
         normalized = buffer(self.maxChunk * config.hiddenSize)
         queries = buffer(self.maxChunk * config.queryWidth)
@@ -79,7 +83,7 @@ public final class InferenceSession: @unchecked Sendable {
     }
 
     deinit {
-        for pointer in [keyCache, valueCache, residual, normalized, queries, attended, newKeys, newValues, gate, up, scores, logitsBuffer] {
+        for pointer in [widenedKeys, widenedValues].compactMap({ $0 }) + [residual, normalized, queries, attended, newKeys, newValues, gate, up, scores, logitsBuffer] {
             pointer.deallocate()
         }
         tokenBuffer.deallocate()
@@ -183,30 +187,37 @@ public final class InferenceSession: @unchecked Sendable {
         }
     }
 
-    /// Keys of `layer` in `slot`, laid out as `cacheLayout`.
-    @inline(__always)
-    func keys(slot: Int, layer: Int) -> UnsafeMutablePointer<Float> {
-        keyCache + (slot * configuration.layerCount + layer) * context * configuration.keyValueWidth
-    }
-
-    @inline(__always)
-    func values(slot: Int, layer: Int) -> UnsafeMutablePointer<Float> {
-        valueCache + (slot * configuration.layerCount + layer) * context * configuration.keyValueWidth
-    }
-
     /// Copies row t of `newKeys` / `newValues` into the cache of `rowSlots[t]` at position
-    /// `rowPositions[t]`, head by head.
+    /// `rowPositions[t]`.
     private func storeNewKeysAndValues(rows: Int, layer: Int) {
-        let headDimension = configuration.headDimension, width = configuration.keyValueWidth
+        let width = configuration.keyValueWidth
         for row in 0..<rows {
-            let slot = rowSlots[row], offset = rowPositions[row] * cacheLayout.positionStride
-            let layerKeys = keys(slot: slot, layer: layer), layerValues = values(slot: slot, layer: layer)
-            for head in 0..<configuration.keyValueHeadCount {
-                let at = head * cacheLayout.headStride + offset, from = row * width + head * headDimension
-                (layerKeys + at).update(from: newKeys + from, count: headDimension)
-                (layerValues + at).update(from: newValues + from, count: headDimension)
-            }
+            cache.store(keys: newKeys + row * width, values: newValues + row * width, slot: rowSlots[row], layer: layer,
+                        position: rowPositions[row])
         }
+    }
+
+    /// Attention of `count` consecutive rows of `slot` from `start` on through BLAS; a half
+    /// cache is first widened to float32 for positions 0 ..< start + count.
+    private func prefillAttention(count: Int, start: Int, slot: Int, layer: Int) {
+        let config = configuration
+        var keys = UnsafePointer(cache.keys(slot: slot, layer: layer).assumingMemoryBound(to: Float.self))
+        var values = UnsafePointer(cache.values(slot: slot, layer: layer).assumingMemoryBound(to: Float.self))
+        var layout = cache.layout
+        if cache.type == .f16 {
+            let size = context * config.keyValueWidth
+            let floatKeys = widenedKeys ?? .allocate(capacity: size), floatValues = widenedValues ?? .allocate(capacity: size)
+            widenedKeys = floatKeys
+            widenedValues = floatValues
+            cache.widen(slot: slot, layer: layer, length: start + count, keys: floatKeys, values: floatValues)
+            keys = UnsafePointer(floatKeys)
+            values = UnsafePointer(floatValues)
+            layout = cache.widenedLayout(length: start + count)
+        }
+        Attention.forwardCachedBatched(output: attended, query: queries, keyCache: keys, valueCache: values,
+                                       rows: count, startPosition: start, headCount: config.headCount,
+                                       keyValueHeadCount: config.keyValueHeadCount, headDimension: config.headDimension,
+                                       scores: scores, cacheLayout: layout)
     }
 
     /// One pass over `count` rows from `tokenBuffer`: consecutive positions of one
@@ -231,26 +242,17 @@ public final class InferenceSession: @unchecked Sendable {
             Linear.forward(output: newValues, input: normalized, weight: layer.valueProjection, rows: count, workspace: workspace)
             rotary.apply(newKeys, rows: count, headCount: config.keyValueHeadCount, layout: weights.queryKeyLayout, position: { rowPositions[$0] })
             storeNewKeysAndValues(rows: count, layer: index)
-            if let slot = sequenceSlot {
-                let layerKeys = keys(slot: slot, layer: index), layerValues = values(slot: slot, layer: index)
-                if count == 1 {
-                    Attention.forwardCached(output: attended, query: queries, keyCache: layerKeys, valueCache: layerValues,
-                                            rows: 1, startPosition: start, headCount: config.headCount,
-                                            keyValueHeadCount: config.keyValueHeadCount, headDimension: config.headDimension,
-                                            context: context, scores: scores, cacheLayout: cacheLayout)
-                } else {
-                    Attention.forwardCachedBatched(output: attended, query: queries, keyCache: layerKeys, valueCache: layerValues,
-                                                   rows: count, startPosition: start, headCount: config.headCount,
-                                                   keyValueHeadCount: config.keyValueHeadCount,
-                                                   headDimension: config.headDimension, scores: scores, cacheLayout: cacheLayout)
-                }
+            if let slot = sequenceSlot, count > 1 {
+                prefillAttention(count: count, start: start, slot: slot, layer: index)
             } else {
+                // Decode: one row per sequence (or a single row of one), straight from the cache.
+                let cache = self.cache
                 Attention.forwardCached(output: attended, query: queries, rows: count, headCount: config.headCount,
                                         keyValueHeadCount: config.keyValueHeadCount, headDimension: config.headDimension,
                                         context: context, scores: scores,
-                                        keyCache: { UnsafePointer(self.keys(slot: rowSlots[$0], layer: index)) },
-                                        valueCache: { UnsafePointer(self.values(slot: rowSlots[$0], layer: index)) },
-                                        length: { rowPositions[$0] + 1 }, cacheLayout: cacheLayout)
+                                        keyCache: { UnsafeRawPointer(cache.keys(slot: rowSlots[$0], layer: index)) },
+                                        valueCache: { UnsafeRawPointer(cache.values(slot: rowSlots[$0], layer: index)) },
+                                        length: { rowPositions[$0] + 1 }, cacheLayout: cache.layout, cacheType: cache.type)
             }
             Linear.forward(output: residual, input: attended, weight: layer.outputProjection, rows: count, accumulate: true, workspace: workspace)
             RMSNorm.forward(output: normalized, input: residual, weight: layer.feedForwardNorm.floats,

@@ -71,11 +71,19 @@ final class LayerTests: XCTestCase {
         }
     }
 
-    private func checkCachedAttention(batched: Bool, headDim: Int = 8, start: Int = 3, headMajor: Bool = false) {
+    /// A cache of IEEE halves (what `--cache-type f16` keeps): the attention of the half values,
+    /// widened exactly, for head widths that take the eight-wide and the scalar paths.
+    func testCachedAttentionFromHalfCache() {
+        for headDim in [5, 8, 64, 77] { checkCachedAttention(batched: false, headDim: headDim, start: 18, headMajor: true, half: true) }
+    }
+
+    private func checkCachedAttention(batched: Bool, headDim: Int = 8, start: Int = 3, headMajor: Bool = false, half: Bool = false) {
         let heads = 4, kvHeads = 2, rows = 4, context = start + 13
         let total = start + rows
         let query = random(rows * heads * headDim)
-        let keys = random(context * kvHeads * headDim), values = random(context * kvHeads * headDim)
+        // A half cache holds the values rounded to half; the reference uses those exact values.
+        func rounded(_ values: [Float]) -> [Float] { half ? values.map { Float(Float16($0)) } : values }
+        let keys = rounded(random(context * kvHeads * headDim)), values = rounded(random(context * kvHeads * headDim))
         var output = [Float](repeating: 0, count: rows * heads * headDim)
         var scores = [Float](repeating: 0, count: max(Parallel.threadCount, rows) * context)
         // The reference below reads position-major arrays; the kernels get them in `layout`.
@@ -91,7 +99,18 @@ final class LayerTests: XCTestCase {
             return result
         }
         let cachedKeys = arranged(keys), cachedValues = arranged(values)
-        if batched {
+        if half {
+            let halfKeys = cachedKeys.map { Float16($0).bitPattern }, halfValues = cachedValues.map { Float16($0).bitPattern }
+            halfKeys.withUnsafeBytes { keyBytes in
+                halfValues.withUnsafeBytes { valueBytes in
+                    guard let keyBase = keyBytes.baseAddress, let valueBase = valueBytes.baseAddress else { return }
+                    Attention.forwardCached(output: &output, query: query, rows: rows, headCount: heads, keyValueHeadCount: kvHeads,
+                                            headDimension: headDim, context: context, scores: &scores,
+                                            keyCache: { _ in keyBase }, valueCache: { _ in valueBase },
+                                            length: { start + $0 + 1 }, cacheLayout: layout, cacheType: .f16)
+                }
+            }
+        } else if batched {
             Attention.forwardCachedBatched(output: &output, query: query, keyCache: cachedKeys, valueCache: cachedValues, rows: rows,
                                            startPosition: start, headCount: heads, keyValueHeadCount: kvHeads,
                                            headDimension: headDim, scores: &scores, cacheLayout: layout)

@@ -25,8 +25,8 @@ enum ModelFixtures {
     }
 
     /// All logits of `tokens`, row by row.
-    static func logits(_ weights: LlamaWeights, _ tokens: [Int32]) throws -> [Float] {
-        let session = InferenceSession(weights: weights, context: tokens.count, maxChunk: 7)
+    static func logits(_ weights: LlamaWeights, _ tokens: [Int32], cacheType: KVCacheType = .f32) throws -> [Float] {
+        let session = InferenceSession(weights: weights, context: tokens.count, maxChunk: 7, cacheType: cacheType)
         var result: [Float] = []
         try session.forward(tokens) { _, row in result += row }
         return result

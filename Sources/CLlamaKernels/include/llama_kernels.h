@@ -165,5 +165,12 @@ void llama_attention_scores(const float *q, const float *keys, size_t stride, si
 /// sum of cached values, 64 output columns held in registers across all positions.
 void llama_attention_values(const float *p, const float *values, size_t stride, size_t length, size_t dim,
                             float *out);
+/// The same two kernels over a cache stored as IEEE half bit patterns (stride in elements):
+/// each value is widened to float32 as it is read, so the products are those of the float32
+/// kernels on the half values.
+void llama_attention_scores_f16(const float *q, const uint16_t *keys, size_t stride, size_t length, size_t dim,
+                                float scale, float *scores);
+void llama_attention_values_f16(const float *p, const uint16_t *values, size_t stride, size_t length, size_t dim,
+                                float *out);
 
 #endif

@@ -30,13 +30,13 @@ public enum Attention {
     /// - output: (T, heads * headDim) attention outputs, before the output projection.
     /// - query: (T, heads * headDim) rotated queries.
     /// - keyCache(t), valueCache(t): the cache of row t's sequence, laid out as `cacheLayout`
-    ///   says (default: position-major, (context, kvHeads * headDim)).
+    ///   says (default: position-major, (context, kvHeads * headDim)), of `cacheType` values.
     /// - scores: scratch of `Parallel.threadCount * context` floats.
     public static func forwardCached(output: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
                                      rows: Int, headCount: Int, keyValueHeadCount: Int, headDimension: Int,
                                      context: Int, scores: UnsafeMutablePointer<Float>,
-                                     keyCache: (Int) -> UnsafePointer<Float>, valueCache: (Int) -> UnsafePointer<Float>,
-                                     length: (Int) -> Int, cacheLayout: CacheLayout? = nil) {
+                                     keyCache: (Int) -> UnsafeRawPointer, valueCache: (Int) -> UnsafeRawPointer,
+                                     length: (Int) -> Int, cacheLayout: CacheLayout? = nil, cacheType: KVCacheType = .f32) {
         let queryWidth = headCount * headDimension
         let layout = cacheLayout ?? .positionMajor(keyValueHeads: keyValueHeadCount, headDimension: headDimension)
         let group = headCount / keyValueHeadCount
@@ -52,12 +52,26 @@ public enum Attention {
                 let keys = keyCache(t), values = valueCache(t)
                 let q = query + t * queryWidth + head * headDimension
                 let keyOffset = (head / group) * layout.headStride
-                llama_attention_scores(q, keys + keyOffset, layout.positionStride, visible, headDimension, scale, row)
+                let out = output + t * queryWidth + head * headDimension
+                switch cacheType {
+                case .f32:
+                    llama_attention_scores(q, keys.assumingMemoryBound(to: Float.self) + keyOffset, layout.positionStride,
+                                           visible, headDimension, scale, row)
+                case .f16:
+                    llama_attention_scores_f16(q, keys.assumingMemoryBound(to: UInt16.self) + keyOffset, layout.positionStride,
+                                               visible, headDimension, scale, row)
+                }
                 let maximum = VectorMath.maximum(row, visible)
                 let total = VectorMath.expSubtracting(row, maximum, visible)
                 VectorMath.scale(row, 1 / total, visible)
-                llama_attention_values(row, values + keyOffset, layout.positionStride, visible, headDimension,
-                                       output + t * queryWidth + head * headDimension)
+                switch cacheType {
+                case .f32:
+                    llama_attention_values(row, values.assumingMemoryBound(to: Float.self) + keyOffset, layout.positionStride,
+                                           visible, headDimension, out)
+                case .f16:
+                    llama_attention_values_f16(row, values.assumingMemoryBound(to: UInt16.self) + keyOffset, layout.positionStride,
+                                               visible, headDimension, out)
+                }
                 item += workers
             }
         }
@@ -71,7 +85,8 @@ public enum Attention {
                                      cacheLayout: CacheLayout? = nil) {
         forwardCached(output: output, query: query, rows: rows, headCount: headCount, keyValueHeadCount: keyValueHeadCount,
                       headDimension: headDimension, context: context, scores: scores,
-                      keyCache: { _ in keyCache }, valueCache: { _ in valueCache }, length: { startPosition + $0 + 1 },
+                      keyCache: { _ in UnsafeRawPointer(keyCache) }, valueCache: { _ in UnsafeRawPointer(valueCache) },
+                      length: { startPosition + $0 + 1 },
                       cacheLayout: cacheLayout)
     }
 
