@@ -89,32 +89,4 @@ final class KVCache {
             }
         }
     }
-
-    /// Positions 0 ..< `length` of a half cache's layer as float32 in `keys` and `values`, each
-    /// (kvHeads, length, headDim), the layout `widenedLayout(length:)` describes: what the
-    /// BLAS prefill attention multiplies with.
-    func widen(slot: Int, layer: Int, length: Int, keys widenedKeys: UnsafeMutablePointer<Float>,
-               values widenedValues: UnsafeMutablePointer<Float>) {
-        precondition(type == .f16, "only a half cache is widened")
-        let layerKeys = UnsafePointer(keys(slot: slot, layer: layer).assumingMemoryBound(to: UInt16.self))
-        let layerValues = UnsafePointer(values(slot: slot, layer: layer).assumingMemoryBound(to: UInt16.self))
-        let count = length * headDimension
-        let workers = min(Parallel.threadCount, 2 * keyValueHeadCount)
-        Parallel.forEach(workers) { worker in
-            var item = worker
-            while item < 2 * keyValueHeadCount {
-                let head = item / 2, from = head * layout.headStride, to = head * count
-                if item % 2 == 0 {
-                    convertHalfToFloat(layerKeys + from, widenedKeys + to, count)
-                } else {
-                    convertHalfToFloat(layerValues + from, widenedValues + to, count)
-                }
-                item += workers
-            }
-        }
-    }
-
-    func widenedLayout(length: Int) -> CacheLayout {
-        CacheLayout(headStride: length * headDimension, positionStride: headDimension)
-    }
 }

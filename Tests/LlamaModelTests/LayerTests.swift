@@ -54,30 +54,24 @@ final class LayerTests: XCTestCase {
     }
 
     func testCachedAttentionWithGroupedHeads() {
-        checkCachedAttention(batched: false)
+        checkCachedAttention()
         // Head widths through every path of the C kernels (64-column registers, 8-column
         // vectors, scalar tails) and contexts past the 8-position blocks.
-        for headDim in [64, 77, 5] { checkCachedAttention(batched: false, headDim: headDim, start: 18) }
-    }
-
-    func testBatchedCachedAttentionWithGroupedHeads() {
-        checkCachedAttention(batched: true)
+        for headDim in [64, 77, 5] { checkCachedAttention(headDim: headDim, start: 18) }
     }
 
     /// The head-major cache the inference session keeps: the same attention.
     func testCachedAttentionFromHeadMajorCache() {
-        for batched in [false, true] {
-            for headDim in [8, 64] { checkCachedAttention(batched: batched, headDim: headDim, start: 18, headMajor: true) }
-        }
+        for headDim in [8, 64] { checkCachedAttention(headDim: headDim, start: 18, headMajor: true) }
     }
 
     /// A cache of IEEE halves (what `--cache-type f16` keeps): the attention of the half values,
     /// widened exactly, for head widths that take the eight-wide and the scalar paths.
     func testCachedAttentionFromHalfCache() {
-        for headDim in [5, 8, 64, 77] { checkCachedAttention(batched: false, headDim: headDim, start: 18, headMajor: true, half: true) }
+        for headDim in [5, 8, 64, 77] { checkCachedAttention(headDim: headDim, start: 18, headMajor: true, half: true) }
     }
 
-    private func checkCachedAttention(batched: Bool, headDim: Int = 8, start: Int = 3, headMajor: Bool = false, half: Bool = false) {
+    private func checkCachedAttention(headDim: Int = 8, start: Int = 3, headMajor: Bool = false, half: Bool = false) {
         let heads = 4, kvHeads = 2, rows = 4, context = start + 13
         let total = start + rows
         let query = random(rows * heads * headDim)
@@ -110,10 +104,6 @@ final class LayerTests: XCTestCase {
                                             length: { start + $0 + 1 }, cacheLayout: layout, cacheType: .f16)
                 }
             }
-        } else if batched {
-            Attention.forwardCachedBatched(output: &output, query: query, keyCache: cachedKeys, valueCache: cachedValues, rows: rows,
-                                           startPosition: start, headCount: heads, keyValueHeadCount: kvHeads,
-                                           headDimension: headDim, scores: &scores, cacheLayout: layout)
         } else {
             Attention.forwardCached(output: &output, query: query, keyCache: cachedKeys, valueCache: cachedValues, rows: rows,
                                     startPosition: start, headCount: heads, keyValueHeadCount: kvHeads,

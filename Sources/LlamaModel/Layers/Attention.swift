@@ -89,39 +89,4 @@ public enum Attention {
                       length: { startPosition + $0 + 1 },
                       cacheLayout: cacheLayout)
     }
-
-    /// Attention of a chunk of T > 1 new rows (prefill) through BLAS: per head, the scores
-    /// (T, start + T) = Q·Kᵀ / sqrt(headDim) in one sgemm, a causal softmax per row, and
-    /// the outputs P·V in a second sgemm. Same arguments as `forwardCached`, with
-    /// `scores` holding at least T · (start + T) floats.
-    public static func forwardCachedBatched(output: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
-                                            keyCache: UnsafePointer<Float>, valueCache: UnsafePointer<Float>,
-                                            rows: Int, startPosition: Int, headCount: Int, keyValueHeadCount: Int,
-                                            headDimension: Int, scores: UnsafeMutablePointer<Float>,
-                                            cacheLayout: CacheLayout? = nil) {
-        let queryWidth = headCount * headDimension
-        let layout = cacheLayout ?? .positionMajor(keyValueHeads: keyValueHeadCount, headDimension: headDimension)
-        let group = headCount / keyValueHeadCount
-        let scale = 1 / Float(headDimension).squareRoot()
-        let length = startPosition + rows
-        for head in 0..<headCount {
-            let keyOffset = (head / group) * layout.headStride
-            BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: length, k: headDimension, alpha: scale,
-                      a: query + head * headDimension, lda: queryWidth, b: keyCache + keyOffset, ldb: layout.positionStride,
-                      c: scores, ldc: length)
-            Parallel.forRanges(rows, minimumPerThread: 16) { first, last in
-                for t in first..<last {
-                    let row = scores + t * length
-                    let visible = startPosition + t + 1
-                    let maximum = VectorMath.maximum(row, visible)
-                    let total = VectorMath.expSubtracting(row, maximum, visible)
-                    VectorMath.scale(row, 1 / total, visible)
-                    if visible < length { (row + visible).update(repeating: 0, count: length - visible) }
-                }
-            }
-            BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: headDimension, k: length,
-                      a: scores, lda: length, b: valueCache + keyOffset, ldb: layout.positionStride,
-                      c: output + head * headDimension, ldc: queryWidth)
-        }
-    }
 }
