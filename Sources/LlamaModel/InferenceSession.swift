@@ -39,6 +39,9 @@ public final class InferenceSession: @unchecked Sendable {
     private let gate, up: UnsafeMutablePointer<Float>
     /// (max(threads, maxChunk), context) attention scores.
     private let scores: UnsafeMutablePointer<Float>
+    /// Per thread, a key panel and a tile of scores for `Attention.forwardPrefill`.
+    private let prefillScratch: UnsafeMutablePointer<Float>
+    private let prefillScratchPerThread: Int
     /// (maxChunk, vocab) logits.
     let logitsBuffer: UnsafeMutablePointer<Float>
     /// (maxChunk) token, slot and position of each row.
@@ -74,6 +77,8 @@ public final class InferenceSession: @unchecked Sendable {
         gate = buffer(self.maxChunk * config.intermediateSize)
         up = buffer(self.maxChunk * config.intermediateSize)
         scores = buffer(max(Parallel.threadCount, self.maxChunk) * self.context)
+        prefillScratchPerThread = Attention.prefillScratchPerThread(context: self.context, headDimension: config.headDimension)
+        prefillScratch = buffer(Parallel.threadCount * prefillScratchPerThread)
         logitsBuffer = buffer(self.maxChunk * config.vocabularySize)
         tokenBuffer = .allocate(capacity: self.maxChunk)
         rowSlots = .allocate(capacity: self.maxChunk)
@@ -81,7 +86,7 @@ public final class InferenceSession: @unchecked Sendable {
     }
 
     deinit {
-        for pointer in [residual, normalized, queries, attended, newKeys, newValues, gate, up, scores, logitsBuffer] {
+        for pointer in [residual, normalized, queries, attended, newKeys, newValues, gate, up, scores, prefillScratch, logitsBuffer] {
             pointer.deallocate()
         }
         tokenBuffer.deallocate()
@@ -217,17 +222,26 @@ public final class InferenceSession: @unchecked Sendable {
             Linear.forward(output: newValues, input: normalized, weight: layer.valueProjection, rows: count, workspace: workspace)
             rotary.apply(newKeys, rows: count, headCount: config.keyValueHeadCount, layout: weights.queryKeyLayout, position: { rowPositions[$0] })
             storeNewKeysAndValues(rows: count, layer: index)
-            // Every row against its own sequence's cache, (row, head) pairs spread over the threads.
-            // For prefill this beats one BLAS product per head (tiny sgemms, each dispatched to
-            // the BLAS threads): 110M Q4_0 at 128 / 512 / 1000 prompt tokens spent 32 / 196 / 392 ms
-            // in attention that way, 10 / 97 / 255 ms this way.
+            // Prefill: tiles of rows per head against a packed key panel. (Two sgemms per head
+            // were slower: 110M Q4_0 at 128 / 512 / 1000 prompt tokens spent 32 / 196 / 392 ms in
+            // attention that way, tiny products each dispatched to the BLAS threads.) Decode: every
+            // row against its own sequence's cache, (row, head) pairs spread over the threads.
             let cache = self.cache
-            Attention.forwardCached(output: attended, query: queries, rows: count, headCount: config.headCount,
-                                    keyValueHeadCount: config.keyValueHeadCount, headDimension: config.headDimension,
-                                    context: context, scores: scores,
-                                    keyCache: { UnsafeRawPointer(cache.keys(slot: rowSlots[$0], layer: index)) },
-                                    valueCache: { UnsafeRawPointer(cache.values(slot: rowSlots[$0], layer: index)) },
-                                    length: { rowPositions[$0] + 1 }, cacheLayout: cache.layout, cacheType: cache.type)
+            if let slot = sequenceSlot, count > 1 {
+                Attention.forwardPrefill(output: attended, query: queries, rows: count, startPosition: start,
+                                         headCount: config.headCount, keyValueHeadCount: config.keyValueHeadCount,
+                                         headDimension: config.headDimension,
+                                         keyCache: cache.keys(slot: slot, layer: index), valueCache: cache.values(slot: slot, layer: index),
+                                         cacheLayout: cache.layout, cacheType: cache.type,
+                                         scratch: prefillScratch, scratchPerThread: prefillScratchPerThread)
+            } else {
+                Attention.forwardCached(output: attended, query: queries, rows: count, headCount: config.headCount,
+                                        keyValueHeadCount: config.keyValueHeadCount, headDimension: config.headDimension,
+                                        context: context, scores: scores,
+                                        keyCache: { UnsafeRawPointer(cache.keys(slot: rowSlots[$0], layer: index)) },
+                                        valueCache: { UnsafeRawPointer(cache.values(slot: rowSlots[$0], layer: index)) },
+                                        length: { rowPositions[$0] + 1 }, cacheLayout: cache.layout, cacheType: cache.type)
+            }
             Linear.forward(output: residual, input: attended, weight: layer.outputProjection, rows: count, accumulate: true, workspace: workspace)
             RMSNorm.forward(output: normalized, input: residual, weight: layer.feedForwardNorm.floats,
                             rows: count, dimension: dim, epsilon: config.rmsNormEpsilon)

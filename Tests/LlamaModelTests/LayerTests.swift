@@ -71,8 +71,20 @@ final class LayerTests: XCTestCase {
         for headDim in [5, 8, 64, 77] { checkCachedAttention(headDim: headDim, start: 18, headMajor: true, half: true) }
     }
 
-    private func checkCachedAttention(headDim: Int = 8, start: Int = 3, headMajor: Bool = false, half: Bool = false) {
-        let heads = 4, kvHeads = 2, rows = 4, context = start + 13
+    /// The blocked prefill kernels (tiles of six rows against a packed key panel, leftover rows
+    /// in a smaller tile), float32 and half caches, head widths of the 16-column registers and
+    /// of the scalar columns.
+    func testPrefillAttentionInRowTiles() {
+        for half in [false, true] {
+            for headDim in [64, 16, 5, 77] {
+                for rows in [1, 6, 13] { checkCachedAttention(headDim: headDim, start: 18, rows: rows, headMajor: true, half: half, prefill: true) }
+            }
+        }
+    }
+
+    private func checkCachedAttention(headDim: Int = 8, start: Int = 3, rows: Int = 4, headMajor: Bool = false, half: Bool = false,
+                                      prefill: Bool = false) {
+        let heads = 4, kvHeads = 2, context = start + 13
         let total = start + rows
         let query = random(rows * heads * headDim)
         // A half cache holds the values rounded to half; the reference uses those exact values.
@@ -93,7 +105,23 @@ final class LayerTests: XCTestCase {
             return result
         }
         let cachedKeys = arranged(keys), cachedValues = arranged(values)
-        if half {
+        if prefill {
+            let perThread = Attention.prefillScratchPerThread(context: context, headDimension: headDim)
+            var scratch = [Float](repeating: .nan, count: Parallel.threadCount * perThread)
+            let type: KVCacheType = half ? .f16 : .f32
+            let keyBytes: [UInt8] = half ? cachedKeys.flatMap { withUnsafeBytes(of: Float16($0).bitPattern, Array.init) }
+                : cachedKeys.flatMap { withUnsafeBytes(of: $0, Array.init) }
+            let valueBytes: [UInt8] = half ? cachedValues.flatMap { withUnsafeBytes(of: Float16($0).bitPattern, Array.init) }
+                : cachedValues.flatMap { withUnsafeBytes(of: $0, Array.init) }
+            keyBytes.withUnsafeBytes { k in
+                valueBytes.withUnsafeBytes { v in
+                    guard let kb = k.baseAddress, let vb = v.baseAddress else { return }
+                    Attention.forwardPrefill(output: &output, query: query, rows: rows, startPosition: start, headCount: heads,
+                                             keyValueHeadCount: kvHeads, headDimension: headDim, keyCache: kb, valueCache: vb,
+                                             cacheLayout: layout, cacheType: type, scratch: &scratch, scratchPerThread: perThread)
+                }
+            }
+        } else if half {
             let halfKeys = cachedKeys.map { Float16($0).bitPattern }, halfValues = cachedValues.map { Float16($0).bitPattern }
             halfKeys.withUnsafeBytes { keyBytes in
                 halfValues.withUnsafeBytes { valueBytes in

@@ -173,4 +173,21 @@ void llama_attention_scores_f16(const float *q, const uint16_t *keys, size_t str
 void llama_attention_values_f16(const float *p, const uint16_t *values, size_t stride, size_t length, size_t dim,
                                 float *out);
 
+/// Query rows per tile of the blocked prefill attention below.
+#define LLAMA_ATTENTION_ROWS 6
+/// Positions of a key panel for `length` positions: `length` rounded up to 16.
+size_t llama_attention_panel_width(size_t length);
+/// panel[i · width + s] = k_s[i] (width = llama_attention_panel_width(length), zeros past
+/// `length`) for the keys k_s = keys + s·stride of one head, float32 or IEEE half (`half`).
+void llama_attention_pack_keys(const void *keys, int half, size_t stride, size_t length, size_t dim, float *panel);
+/// scores[r · score_stride + s] = scale · Σ_i q[r · q_stride + i] · k_s[i] for r < rows and
+/// s < length, from a key panel packed `panel_width` positions wide (length ≤ panel_width); a
+/// full tile of LLAMA_ATTENTION_ROWS rows also fills s up to llama_attention_panel_width(length).
+void llama_attention_scores_rows(const float *q, size_t q_stride, size_t rows, const float *panel, size_t panel_width,
+                                 size_t length, size_t dim, float scale, float *scores, size_t score_stride);
+/// out[r · out_stride + i] = Σ_{s < length} p[r · p_stride + s] · v_s[i] for r < rows, i < dim,
+/// with v_s = values + s·stride, float32 or IEEE half.
+void llama_attention_values_rows(const float *p, size_t p_stride, size_t rows, const void *values, int half, size_t stride,
+                                 size_t length, size_t dim, float *out, size_t out_stride);
+
 #endif

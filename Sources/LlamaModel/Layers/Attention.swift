@@ -90,3 +90,55 @@ public enum Attention {
                       cacheLayout: cacheLayout)
     }
 }
+
+extension Attention {
+    /// Floats of scratch one thread needs for `forwardPrefill` over up to `context` positions.
+    public static func prefillScratchPerThread(context: Int, headDimension: Int) -> Int {
+        llama_attention_panel_width(context) * (headDimension + Int(LLAMA_ATTENTION_ROWS))
+    }
+
+    /// Attention of `rows` consecutive rows of one sequence (positions start ..< start + rows,
+    /// already in the cache) through register-blocked products: per head, the keys are packed
+    /// once into a dimension-major panel, then tiles of `LLAMA_ATTENTION_ROWS` rows get their
+    /// scores, causal softmax and weighted values together; leftover rows take the one-row
+    /// kernels. Heads are spread over the threads, each with `scratchPerThread` floats of
+    /// `scratch` (see `prefillScratchPerThread`).
+    public static func forwardPrefill(output: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>, rows: Int,
+                                      startPosition start: Int, headCount: Int, keyValueHeadCount: Int, headDimension: Int,
+                                      keyCache: UnsafeRawPointer, valueCache: UnsafeRawPointer, cacheLayout layout: CacheLayout,
+                                      cacheType: KVCacheType, scratch: UnsafeMutablePointer<Float>, scratchPerThread: Int) {
+        let queryWidth = headCount * headDimension, group = headCount / keyValueHeadCount
+        let scale = 1 / Float(headDimension).squareRoot()
+        let length = start + rows, width = llama_attention_panel_width(length)
+        let tile = Int(LLAMA_ATTENTION_ROWS), half: Int32 = cacheType == .f16 ? 1 : 0
+        let bytes = cacheType.bytesPerValue
+        precondition(width * (headDimension + tile) <= scratchPerThread, "prefill scratch too small")
+        let workers = min(Parallel.threadCount, headCount)
+        Parallel.forEach(workers) { worker in
+            let panel = scratch + worker * scratchPerThread, scores = panel + width * headDimension
+            var head = worker
+            while head < headCount {
+                let offset = (head / group) * layout.headStride * bytes
+                let keys = keyCache + offset, values = valueCache + offset
+                llama_attention_pack_keys(keys, half, layout.positionStride, length, headDimension, panel)
+                var t = 0
+                while t < rows {
+                    let count = min(tile, rows - t), visibleLast = start + t + count
+                    let q = query + t * queryWidth + head * headDimension
+                    llama_attention_scores_rows(q, queryWidth, count, panel, width, visibleLast, headDimension, scale, scores, width)
+                    for r in 0..<count {
+                        let row = scores + r * width, visible = start + t + r + 1
+                        let maximum = VectorMath.maximum(row, visible)
+                        let total = VectorMath.expSubtracting(row, maximum, visible)
+                        VectorMath.scale(row, 1 / total, visible)
+                        (row + visible).update(repeating: 0, count: visibleLast - visible)
+                    }
+                    llama_attention_values_rows(scores, width, count, values, half, layout.positionStride, visibleLast,
+                                                headDimension, output + t * queryWidth + head * headDimension, queryWidth)
+                    t += count
+                }
+                head += workers
+            }
+        }
+    }
+}
