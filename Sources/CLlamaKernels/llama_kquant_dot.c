@@ -30,18 +30,6 @@ void llama_quantize_row_q8_k(const float *x, llama_block_q8_k *y, size_t count) 
     }
 }
 
-#if !defined(LLAMA_AVX2)
-// The 6-bit scales and minimums of a Q4_K block's eight sub-blocks.
-static inline void q4_k_scales(const uint8_t *q, int16_t *scales, int16_t *minimums) {
-    for (int j = 0; j < 4; j++) {
-        scales[j] = q[j] & 63;
-        minimums[j] = q[j + 4] & 63;
-        scales[j + 4] = (int16_t)((q[j + 8] & 0xF) | ((q[j] >> 6) << 4));
-        minimums[j + 4] = (int16_t)((q[j + 8] >> 4) | ((q[j + 4] >> 6) << 4));
-    }
-}
-#endif
-
 #if defined(LLAMA_AVX2)
 // One Q4_K super-block times the activation blocks x[0..n) of n tokens, added to acc[t]
 // (d-scaled integer sums) and minimum_acc[t] (dmin-scaled minimum terms, subtracted at the
@@ -188,7 +176,7 @@ static float dot_q4_k(size_t superblocks, const uint8_t *w, const llama_block_q8
         const float d = half_to_float((uint16_t)(w[0] | w[1] << 8)) * x[b].d;
         const float dmin = half_to_float((uint16_t)(w[2] | w[3] << 8)) * x[b].d;
         int16_t scales[8], minimums[8];
-        q4_k_scales(w + 4, scales, minimums);
+        q4_k_scales_and_minimums(w + 4, scales, minimums);
         const uint8_t *q = w + 16;
         int32_t minimum_sum = 0, sum = 0;
         for (int j = 0; j < 8; j++) {

@@ -14,28 +14,16 @@ static float half_value(const uint8_t *p) {
     return half_bits_to_float(h);
 }
 
-// The 6-bit scale and minimum of sub-block j (0..7) of a Q4_K block's 12 scale bytes.
-static void scale_and_min(int j, const uint8_t *q, uint8_t *scale, uint8_t *minimum) {
-    if (j < 4) {
-        *scale = q[j] & 63;
-        *minimum = q[j + 4] & 63;
-    } else {
-        *scale = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-        *minimum = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-    }
-}
-
 void llama_dequantize_row_q4_k(const void *x, float *y, size_t count) {
     const uint8_t *block = x;
     for (size_t b = 0; b < count / 256; b++, block += LLAMA_Q4_K_BYTES) {
         const float d = half_value(block), dmin = half_value(block + 2);
-        const uint8_t *scales = block + 4, *q = block + 16;
+        const uint8_t *q = block + 16;
+        int16_t scales[8], minimums[8];
+        q4_k_scales_and_minimums(block + 4, scales, minimums);
         for (int j = 0; j < 256; j += 64, q += 32) {
-            uint8_t scale, minimum;
-            scale_and_min(j / 32, scales, &scale, &minimum);
-            const float d1 = d * (float)scale, m1 = dmin * (float)minimum;
-            scale_and_min(j / 32 + 1, scales, &scale, &minimum);
-            const float d2 = d * (float)scale, m2 = dmin * (float)minimum;
+            const float d1 = d * (float)scales[j / 32], m1 = dmin * (float)minimums[j / 32];
+            const float d2 = d * (float)scales[j / 32 + 1], m2 = dmin * (float)minimums[j / 32 + 1];
 #if defined(LLAMA_AVX2)
             // The same multiply, then subtract, eight values at a time (no fused multiply-add).
             const __m256 d1v = _mm256_set1_ps(d1), m1v = _mm256_set1_ps(m1), d2v = _mm256_set1_ps(d2), m2v = _mm256_set1_ps(m2);

@@ -50,4 +50,14 @@ static inline float half_to_float(uint16_t h) {
 #endif
 }
 
+/// The 6-bit scales and minimums of a Q4_K block's eight sub-blocks, from its 12 scale bytes.
+static inline void q4_k_scales_and_minimums(const uint8_t *q, int16_t *scales, int16_t *minimums) {
+    for (int j = 0; j < 4; j++) {
+        scales[j] = q[j] & 63;
+        minimums[j] = q[j + 4] & 63;
+        scales[j + 4] = (int16_t)((q[j + 8] & 0xF) | ((q[j] >> 6) << 4));
+        minimums[j + 4] = (int16_t)((q[j + 8] >> 4) | ((q[j + 4] >> 6) << 4));
+    }
+}
+
 #endif

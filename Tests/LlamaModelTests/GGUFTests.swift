@@ -254,7 +254,7 @@ final class GGUFTests: XCTestCase {
             XCTAssertEqual(Data(bytes: copy.rawPointer, count: copy.byteCount), Data(bytes: tensor.rawPointer, count: tensor.byteCount))
         }
         var generator = SeededGenerator(seed: 11)
-        let inFeatures = 512, maximumRows = 9
+        let inFeatures = 512, maximumRows = 13
         let input = (0..<(maximumRows * inFeatures)).map { _ in (generator.nextFloat() - 0.5) * 4 }
         // The activations as the integer kernels see them: per 256 values, d = max|x| / 127, q = round(x / d).
         var rounded = input
@@ -262,15 +262,17 @@ final class GGUFTests: XCTestCase {
             let d = Double(input[start..<(start + 256)].map { abs($0) }.max() ?? 0) / 127
             for i in start..<(start + 256) { rounded[i] = Float(d == 0 ? 0 : (Double(input[i]) / d).rounded() * d) }
         }
-        // The default (integer products for any number of rows: 1, 3, 4 + 1, 4 + 4 + 1) and, above
-        // a limit of 3 rows, the weights unpacked for sgemm.
-        for limit in [Linear.kQuantIntegerRows, 3] {
-            let saved = Linear.kQuantIntegerRows
+        // The default (integer products for any number of rows: 1, 3, 4 + 1, 4 + 4 + 1; Q4_K from
+        // 12 rows on through groups of eight weight rows, here one group and four rows left), the
+        // groups from one row on, and, above a limit of 3 rows, the weights unpacked for sgemm.
+        for (limit, groupRows) in [(Linear.kQuantIntegerRows, Linear.kQuantGroupRows), (Linear.kQuantIntegerRows, 1), (3, 12)] {
+            let saved = (Linear.kQuantIntegerRows, Linear.kQuantGroupRows)
             Linear.kQuantIntegerRows = limit
-            defer { Linear.kQuantIntegerRows = saved }
+            Linear.kQuantGroupRows = groupRows
+            defer { (Linear.kQuantIntegerRows, Linear.kQuantGroupRows) = saved }
             for weight in tensors.prefix(2) {
                 let values = weight.toFloatArray(), outFeatures = weight.shape[0]
-                for rows in [1, 3, 5, maximumRows] {
+                for rows in [1, 3, 5, 9, maximumRows] {
                     var result = [Float](repeating: 0.5, count: rows * outFeatures)
                     Linear.forward(output: &result, input: input, weight: weight, rows: rows, accumulate: true)
                     let seen = rows > limit ? input : rounded
@@ -279,7 +281,7 @@ final class GGUFTests: XCTestCase {
                             var sum = 0.5
                             for i in 0..<inFeatures { sum += Double(values[o * inFeatures + i]) * Double(seen[t * inFeatures + i]) }
                             XCTAssertEqual(Double(result[t * outFeatures + o]), sum, accuracy: 1e-3 * max(1, abs(sum)),
-                                           "\(weight.dtype) limit \(limit) rows \(rows) row \(t) out \(o)")
+                                           "\(weight.dtype) limit \(limit) groups from \(groupRows) rows \(rows) row \(t) out \(o)")
                         }
                     }
                 }
