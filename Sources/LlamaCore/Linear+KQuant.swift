@@ -10,11 +10,12 @@ extension Linear {
     nonisolated(unsafe) public static var kQuantIntegerRows =
         Int(ProcessInfo.processInfo.environment["LLAMA_KQUANT_INTEGER_ROWS"] ?? "") ?? Int.max
 
-    /// From this many input rows Q4_K products unpack each group of eight weight rows once into
-    /// registers' lanes (`llama_gemm_q4_k_x8_q8_k`; one core, 2048×768 by 128 rows: 176 against
-    /// 73 GFLOP/s for the row kernel; even at 12 rows). `LLAMA_KQUANT_GROUP_ROWS` overrides.
+    /// From this many input rows K-quant products unpack each group of eight weight rows once
+    /// into registers' lanes (`llama_gemm_q4_k_x8_q8_k`, `_q6_k_`; one core, 2048×768 by 128
+    /// rows: Q4_K 176–192 and Q6_K 169 against 73–81 GFLOP/s for the row kernels; even at 12–14
+    /// rows). `LLAMA_KQUANT_GROUP_ROWS` overrides.
     nonisolated(unsafe) public static var kQuantGroupRows =
-        Int(ProcessInfo.processInfo.environment["LLAMA_KQUANT_GROUP_ROWS"] ?? "") ?? 12
+        Int(ProcessInfo.processInfo.environment["LLAMA_KQUANT_GROUP_ROWS"] ?? "") ?? 16
 
     /// output (=, or += when beta is 1) input · Wᵀ for a Q4_K / Q6_K W (llama.cpp's K-quants,
     /// used as stored): each input row quantized to 256-value blocks (ggml's Q8_K) and multiplied
@@ -42,10 +43,13 @@ extension Linear {
         for t in 0..<rows { llama_quantize_row_q8_k(input + t * inFeatures, activations + t * superblocks, inFeatures) }
         let add: Int32 = beta == 0 ? 0 : 1
         let x = UnsafePointer(activations)
-        let grouped = !isQ6 && rows >= kQuantGroupRows
+        let grouped = rows >= kQuantGroupRows
         Parallel.forRanges(outFeatures, grain: grouped ? 8 : 4, minimumPerThread: 16) { first, last in
             var start = first
-            if grouped { start += llama_gemm_q4_k_x8_q8_k(superblocks, source, first, last, x, rows, output, outFeatures, add) }
+            if grouped {
+                start += isQ6 ? llama_gemm_q6_k_x8_q8_k(superblocks, source, first, last, x, rows, output, outFeatures, add)
+                    : llama_gemm_q4_k_x8_q8_k(superblocks, source, first, last, x, rows, output, outFeatures, add)
+            }
             guard start < last else { return }
             if isQ6 { llama_gemm_q6_k_q8_k(superblocks, source, start, last, x, rows, output, outFeatures, add) }
             else { llama_gemm_q4_k_q8_k(superblocks, source, start, last, x, rows, output, outFeatures, add) }

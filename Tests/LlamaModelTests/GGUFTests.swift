@@ -262,10 +262,11 @@ final class GGUFTests: XCTestCase {
             let d = Double(input[start..<(start + 256)].map { abs($0) }.max() ?? 0) / 127
             for i in start..<(start + 256) { rounded[i] = Float(d == 0 ? 0 : (Double(input[i]) / d).rounded() * d) }
         }
-        // The default (integer products for any number of rows: 1, 3, 4 + 1, 4 + 4 + 1; Q4_K from
-        // 12 rows on through groups of eight weight rows, here one group and four rows left), the
-        // groups from one row on, and, above a limit of 3 rows, the weights unpacked for sgemm.
-        for (limit, groupRows) in [(Linear.kQuantIntegerRows, Linear.kQuantGroupRows), (Linear.kQuantIntegerRows, 1), (3, 12)] {
+        // The default (integer products for any number of rows: 1, 3, 4 + 1, 4 + 4 + 1), groups of
+        // eight weight rows (here one group and four rows left) from 9 and from 1 row on, and,
+        // above a limit of 3 rows, the weights unpacked for sgemm.
+        for (limit, groupRows) in [(Linear.kQuantIntegerRows, Linear.kQuantGroupRows), (Linear.kQuantIntegerRows, 9),
+                                   (Linear.kQuantIntegerRows, 1), (3, 12)] {
             let saved = (Linear.kQuantIntegerRows, Linear.kQuantGroupRows)
             Linear.kQuantIntegerRows = limit
             Linear.kQuantGroupRows = groupRows

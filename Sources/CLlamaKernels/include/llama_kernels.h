@@ -136,11 +136,13 @@ void llama_gemm_q4_k_q8_k(size_t superblocks, const void *w, size_t first, size_
                           size_t tokens, float *y, size_t ldy, int accumulate);
 void llama_gemm_q6_k_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
                           size_t tokens, float *y, size_t ldy, int accumulate);
-/// The Q4_K product of llama_gemm_q4_k_q8_k for the whole groups of eight rows from `first`
-/// (first ..< first + 8·⌊(last − first)/8⌋): each group's super-blocks unpacked once into eight
-/// rows per register, then multiplied with every token (faster from about eight tokens on).
-/// Returns the rows done: 0 without AVX2, or if a buffer cannot be allocated.
+/// The products of llama_gemm_q4_k_q8_k / _q6_k_ for the whole groups of eight rows from
+/// `first` (first ..< first + 8·⌊(last − first)/8⌋): each group's super-blocks unpacked once into
+/// eight rows per register, then multiplied with every token (faster from about twelve tokens
+/// on). Return the rows done: 0 without AVX2, or if a buffer cannot be allocated.
 size_t llama_gemm_q4_k_x8_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
+                               size_t tokens, float *y, size_t ldy, int accumulate);
+size_t llama_gemm_q6_k_x8_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
                                size_t tokens, float *y, size_t ldy, int accumulate);
 
 /// Block values back to floats.
