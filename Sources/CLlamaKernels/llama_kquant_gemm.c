@@ -100,79 +100,76 @@ static inline __m256i four_products(const uint8_t *packed, const int8_t *x) {
     return _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)packed), _mm256_set1_epi32(four));
 }
 
-// y[t·ldy + r] for eight packed Q6_K rows and tokens t < n (n ≤ 4), added when accumulate.
-__attribute__((always_inline)) static inline void group_tile_q6(const uint8_t *packed, size_t superblocks,
-                                                               const llama_block_q8_k *x, const int n, float *y,
-                                                               size_t ldy, int accumulate) {
-    __m256 acc[4];
-    for (int t = 0; t < n; t++) acc[t] = _mm256_setzero_ps();
-    for (size_t b = 0; b < superblocks; b++, packed += Q6_PACKED_BYTES) {
-        const llama_block_q8_k *blocks[4];
-        for (int t = 0; t < n; t++) blocks[t] = x + t * superblocks + b;
-        __m256i sums[4];
-        for (int t = 0; t < n; t++) sums[t] = _mm256_setzero_si256();
-        for (int g = 0; g < 16; g++) {
-            const __m256i scale = _mm256_load_si256((const __m256i *)(packed + VALUES_BYTES + 32 * g));
-            for (int h = 0; h < 2; h++) {
-                const uint8_t *values = packed + (4 * g + 2 * h) * 32;
-                for (int t = 0; t < n; t++) {
-                    const int8_t *xs = blocks[t]->qs + 16 * g + 8 * h;
-                    const __m256i partial = _mm256_add_epi16(four_products(values, xs), four_products(values + 32, xs + 4));
-                    sums[t] = _mm256_add_epi32(sums[t], _mm256_madd_epi16(partial, scale));
-                }
+// One packed Q6_K super-block of eight rows times the activation blocks of n tokens, added to acc[t].
+__attribute__((always_inline)) static inline void superblock_q6(const uint8_t *packed, const llama_block_q8_k *const *blocks,
+                                                               const int n, __m256 *acc) {
+    __m256i sums[4];
+    for (int t = 0; t < n; t++) sums[t] = _mm256_setzero_si256();
+    for (int g = 0; g < 16; g++) {
+        const __m256i scale = _mm256_load_si256((const __m256i *)(packed + VALUES_BYTES + 32 * g));
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *values = packed + (4 * g + 2 * h) * 32;
+            for (int t = 0; t < n; t++) {
+                const int8_t *xs = blocks[t]->qs + 16 * g + 8 * h;
+                const __m256i partial = _mm256_add_epi16(four_products(values, xs), four_products(values + 32, xs + 4));
+                sums[t] = _mm256_add_epi32(sums[t], _mm256_madd_epi16(partial, scale));
             }
         }
-        const __m256 d = _mm256_load_ps((const float *)(packed + VALUES_BYTES + Q6_SCALES_BYTES + Q6_PAIRS_BYTES));
-        for (int t = 0; t < n; t++) {
-            // − 32 · Σ_g s_g · Σ x over the 16 values of g.
-            int32_t words[8];
-            _mm256_storeu_si256((__m256i *)words, _mm256_loadu_si256((const __m256i *)blocks[t]->bsums));
-            const __m256i offset = paired_products(packed + VALUES_BYTES + Q6_SCALES_BYTES, words, 8);
-            const __m256i total = _mm256_sub_epi32(sums[t], _mm256_slli_epi32(offset, 5));
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(d, _mm256_set1_ps(blocks[t]->d)), acc[t]);
-        }
     }
+    const __m256 d = _mm256_load_ps((const float *)(packed + VALUES_BYTES + Q6_SCALES_BYTES + Q6_PAIRS_BYTES));
     for (int t = 0; t < n; t++) {
-        float *out = y + t * ldy;
-        _mm256_storeu_ps(out, accumulate ? _mm256_add_ps(_mm256_loadu_ps(out), acc[t]) : acc[t]);
+        // − 32 · Σ_g s_g · Σ x over the 16 values of g.
+        int32_t words[8];
+        _mm256_storeu_si256((__m256i *)words, _mm256_loadu_si256((const __m256i *)blocks[t]->bsums));
+        const __m256i offset = paired_products(packed + VALUES_BYTES + Q6_SCALES_BYTES, words, 8);
+        const __m256i total = _mm256_sub_epi32(sums[t], _mm256_slli_epi32(offset, 5));
+        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(d, _mm256_set1_ps(blocks[t]->d)), acc[t]);
     }
 }
 
-// y[t·ldy + r] for eight packed Q4_K rows and tokens t < n (n ≤ 4), added when accumulate.
-__attribute__((always_inline)) static inline void group_tile(const uint8_t *packed, size_t superblocks,
+// One packed Q4_K super-block of eight rows times the activation blocks of n tokens, added to acc[t].
+__attribute__((always_inline)) static inline void superblock_q4(const uint8_t *packed, const llama_block_q8_k *const *blocks,
+                                                               const int n, __m256 *acc) {
+    __m256i sums[4];
+    for (int t = 0; t < n; t++) sums[t] = _mm256_setzero_si256();
+    for (int j = 0; j < 8; j++) {
+        __m256i partial[4];
+        for (int t = 0; t < n; t++) partial[t] = _mm256_setzero_si256();
+        for (int g = 0; g < 8; g++) {
+            for (int t = 0; t < n; t++) {
+                partial[t] = _mm256_add_epi16(partial[t], four_products(packed + (8 * j + g) * 32, blocks[t]->qs + 32 * j + 4 * g));
+            }
+        }
+        const __m256i scale = _mm256_load_si256((const __m256i *)(packed + VALUES_BYTES + 32 * j));
+        for (int t = 0; t < n; t++) sums[t] = _mm256_add_epi32(sums[t], _mm256_madd_epi16(partial[t], scale));
+    }
+    const float *factors = (const float *)(packed + VALUES_BYTES + SCALES_BYTES + MINIMUMS_BYTES);
+    const __m256 d = _mm256_load_ps(factors), dmin = _mm256_load_ps(factors + 8);
+    for (int t = 0; t < n; t++) {
+        // Σ_j m_j · Σ x over sub-block j: the sixteen sums of 16 paired into eight, two per madd.
+        const __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)blocks[t]->bsums),
+                                             _mm_loadu_si128((const __m128i *)(blocks[t]->bsums + 8)));
+        int32_t words[4];
+        _mm_storeu_si128((__m128i *)words, pairs);
+        const __m256i minimum = paired_products(packed + VALUES_BYTES + SCALES_BYTES, words, 4);
+        const __m256 dx = _mm256_set1_ps(blocks[t]->d);
+        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[t]), _mm256_mul_ps(d, dx), acc[t]);
+        acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(minimum), _mm256_mul_ps(dmin, dx), acc[t]);
+    }
+}
+
+// y[t·ldy + r] for eight packed rows and tokens t < n (n ≤ 4), added when accumulate.
+__attribute__((always_inline)) static inline void group_tile(int q6, const uint8_t *packed, size_t superblocks,
                                                             const llama_block_q8_k *x, const int n, float *y,
                                                             size_t ldy, int accumulate) {
+    const size_t packed_bytes = q6 ? Q6_PACKED_BYTES : PACKED_BYTES;
     __m256 acc[4];
     for (int t = 0; t < n; t++) acc[t] = _mm256_setzero_ps();
-    for (size_t b = 0; b < superblocks; b++, packed += PACKED_BYTES) {
+    for (size_t b = 0; b < superblocks; b++, packed += packed_bytes) {
         const llama_block_q8_k *blocks[4];
         for (int t = 0; t < n; t++) blocks[t] = x + t * superblocks + b;
-        __m256i sums[4];
-        for (int t = 0; t < n; t++) sums[t] = _mm256_setzero_si256();
-        for (int j = 0; j < 8; j++) {
-            __m256i partial[4];
-            for (int t = 0; t < n; t++) partial[t] = _mm256_setzero_si256();
-            for (int g = 0; g < 8; g++) {
-                for (int t = 0; t < n; t++) {
-                    partial[t] = _mm256_add_epi16(partial[t], four_products(packed + (8 * j + g) * 32, blocks[t]->qs + 32 * j + 4 * g));
-                }
-            }
-            const __m256i scale = _mm256_load_si256((const __m256i *)(packed + VALUES_BYTES + 32 * j));
-            for (int t = 0; t < n; t++) sums[t] = _mm256_add_epi32(sums[t], _mm256_madd_epi16(partial[t], scale));
-        }
-        const float *factors = (const float *)(packed + VALUES_BYTES + SCALES_BYTES + MINIMUMS_BYTES);
-        const __m256 d = _mm256_load_ps(factors), dmin = _mm256_load_ps(factors + 8);
-        for (int t = 0; t < n; t++) {
-            // Σ_j m_j · Σ x over sub-block j: the sixteen sums of 16 paired into eight, two per madd.
-            const __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)blocks[t]->bsums),
-                                                 _mm_loadu_si128((const __m128i *)(blocks[t]->bsums + 8)));
-            int32_t words[4];
-            _mm_storeu_si128((__m128i *)words, pairs);
-            const __m256i minimum = paired_products(packed + VALUES_BYTES + SCALES_BYTES, words, 4);
-            const __m256 dx = _mm256_set1_ps(blocks[t]->d);
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[t]), _mm256_mul_ps(d, dx), acc[t]);
-            acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(minimum), _mm256_mul_ps(dmin, dx), acc[t]);
-        }
+        if (q6) superblock_q6(packed, blocks, n, acc);
+        else superblock_q4(packed, blocks, n, acc);
     }
     for (int t = 0; t < n; t++) {
         float *out = y + t * ldy;
@@ -200,12 +197,12 @@ static size_t groups_product(int q6, size_t superblocks, const void *w, size_t f
         }
         size_t t = 0;
         for (; t + 4 <= tokens; t += 4) {
-            if (q6) group_tile_q6(packed, superblocks, x + t * superblocks, 4, y + t * ldy + row, ldy, accumulate);
-            else group_tile(packed, superblocks, x + t * superblocks, 4, y + t * ldy + row, ldy, accumulate);
+            if (q6) group_tile(1, packed, superblocks, x + t * superblocks, 4, y + t * ldy + row, ldy, accumulate);
+            else group_tile(0, packed, superblocks, x + t * superblocks, 4, y + t * ldy + row, ldy, accumulate);
         }
         for (; t < tokens; t++) {
-            if (q6) group_tile_q6(packed, superblocks, x + t * superblocks, 1, y + t * ldy + row, ldy, accumulate);
-            else group_tile(packed, superblocks, x + t * superblocks, 1, y + t * ldy + row, ldy, accumulate);
+            if (q6) group_tile(1, packed, superblocks, x + t * superblocks, 1, y + t * ldy + row, ldy, accumulate);
+            else group_tile(0, packed, superblocks, x + t * superblocks, 1, y + t * ldy + row, ldy, accumulate);
         }
     }
     free(packed);
