@@ -89,26 +89,26 @@ static inline void store(float *y, const float *sums, int accumulate) {
 // Lanes k: the record's dot product with row k, Q4_0 (before the 8·Σx correction). The
 // nibbles 0..15 are maddubs's unsigned operand as they are; eight products of at most
 // 2·15·127 each fit an int16 lane.
-static inline __m256i record_q4(const llama_block_q4_0x8 *b, const int32_t *xq) {
+static inline __m256i record_q4(const llama_block_q4_0x8 *b, const int8_t *xq) {
     const __m256i mask = _mm256_set1_epi8(0x0F);
     __m256i sum = _mm256_setzero_si256();
     for (int j = 0; j < 4; j++) {
         const __m256i v = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * j));
-        sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(_mm256_and_si256(v, mask), _mm256_set1_epi32(xq[j])));
+        sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(_mm256_and_si256(v, mask), broadcast_group(xq, j)));
         sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), mask),
-                                                         _mm256_set1_epi32(xq[j + 4])));
+                                                         broadcast_group(xq, j + 4)));
     }
     return _mm256_madd_epi16(sum, _mm256_set1_epi16(1));
 }
 
 // Lanes k: the record's dot product with row k, Q8_0 (|w| times sign(w)·x, exact since
 // neither side reaches −128).
-static inline __m256i record_q8(const llama_block_q8_0x8 *b, const int32_t *xq) {
+static inline __m256i record_q8(const llama_block_q8_0x8 *b, const int8_t *xq) {
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i sum = _mm256_setzero_si256();
     for (int j = 0; j < 8; j++) {
         const __m256i v = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * j));
-        const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(v, v), _mm256_sign_epi8(_mm256_set1_epi32(xq[j]), v));
+        const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(v, v), _mm256_sign_epi8(broadcast_group(xq, j), v));
         sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, ones));
     }
     return sum;
@@ -124,7 +124,7 @@ __attribute__((always_inline)) static inline void group_products(int q4, size_t 
     __m256 acc[STREAMS];
     for (int k = 0; k < count; k++) acc[k] = _mm256_setzero_ps();
     for (size_t i = 0; i < blocks; i++) {
-        const int32_t *xq = (const int32_t *)x[i].qs;
+        const int8_t *xq = x[i].qs;
         const __m256 d = _mm256_broadcast_ss(dy + i);
         const __m256i correction = _mm256_set1_epi32(q4 ? eight_sums[i] : 0);
         for (int k = 0; k < count; k++) {

@@ -6,6 +6,14 @@
 #include <immintrin.h>
 #define LLAMA_AVX2 1
 
+/// Values 4j..4j+3 of an int8 block broadcast to every 32-bit lane (a Q8_0 block's values are
+/// not 4-byte aligned: they follow its 2-byte scale).
+static inline __m256i broadcast_group(const int8_t *qs, int j) {
+    int32_t group;
+    __builtin_memcpy(&group, qs + 4 * j, 4);
+    return _mm256_set1_epi32(group);
+}
+
 /// The sum of a vector's eight lanes.
 static inline float horizontal_sum(__m256 v) {
     __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
