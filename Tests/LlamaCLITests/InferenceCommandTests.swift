@@ -29,13 +29,19 @@ final class InferenceCommandTests: XCTestCase {
     }
 
     func testGenerateStreamsIdsAndReportsSpeed() throws {
-        let result = try CLI.run(["generate", "--model", CLI.tinyLlama, "--prompt-ids", "1,626,685,897,579,776,834,227",
-                                  "--max-tokens", "16", "--greedy", "--ignore-eos"])
-        XCTAssertEqual(result.status, 0, result.errors)
-        // transformers' greedy continuation of this prompt (reference.json).
-        XCTAssertEqual(result.output.trimmingCharacters(in: .whitespacesAndNewlines),
-                       "104,251,711,711,711,73,408,174,895,137,270,930,930,270,807,78")
-        XCTAssertTrue(result.errors.contains("tokens/s"), result.errors)
+        // The default half-precision KV cache and a float32 one.
+        for cacheFlags in [[], ["--cache-type", "f32"], ["--cache-type", "f16"]] {
+            let result = try CLI.run(["generate", "--model", CLI.tinyLlama, "--prompt-ids", "1,626,685,897,579,776,834,227",
+                                      "--max-tokens", "16", "--greedy", "--ignore-eos"] + cacheFlags)
+            XCTAssertEqual(result.status, 0, result.errors)
+            // transformers' greedy continuation of this prompt (reference.json).
+            XCTAssertEqual(result.output.trimmingCharacters(in: .whitespacesAndNewlines),
+                           "104,251,711,711,711,73,408,174,895,137,270,930,930,270,807,78", "\(cacheFlags)")
+            XCTAssertTrue(result.errors.contains("tokens/s"), result.errors)
+        }
+        let bad = try CLI.run(["generate", "--model", CLI.tinyLlama, "--prompt-ids", "1", "--cache-type", "q8"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.errors.contains("--cache-type") && bad.errors.contains("f16"), bad.errors)
     }
 
     func testBadInputsExitNonZeroNamingTheProblem() throws {
