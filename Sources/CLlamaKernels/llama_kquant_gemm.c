@@ -195,37 +195,38 @@ static size_t groups_product(int q6, size_t superblocks, const void *w, size_t f
             if (q6) pack_superblock_q6(rows, row_bytes, b, packed + b * packed_bytes);
             else pack_superblock(rows, row_bytes, b, packed + b * packed_bytes);
         }
-        size_t t = 0;
-        for (; t + 4 <= tokens; t += 4) {
-            if (q6) group_tile(1, packed, superblocks, x + t * superblocks, 4, y + t * ldy + row, ldy, accumulate);
-            else group_tile(0, packed, superblocks, x + t * superblocks, 4, y + t * ldy + row, ldy, accumulate);
-        }
-        for (; t < tokens; t++) {
-            if (q6) group_tile(1, packed, superblocks, x + t * superblocks, 1, y + t * ldy + row, ldy, accumulate);
-            else group_tile(0, packed, superblocks, x + t * superblocks, 1, y + t * ldy + row, ldy, accumulate);
+        for (size_t t = 0; t < tokens; t += 4) {
+            const llama_block_q8_k *xt = x + t * superblocks;
+            float *yt = y + t * ldy + row;
+            // Constant flags and tile sizes, so each combination compiles to its own loop.
+            if (tokens - t >= 4) {
+                if (q6) group_tile(1, packed, superblocks, xt, 4, yt, ldy, accumulate);
+                else group_tile(0, packed, superblocks, xt, 4, yt, ldy, accumulate);
+            } else {
+                for (size_t u = 0; u < tokens - t; u++) {
+                    if (q6) group_tile(1, packed, superblocks, xt + u * superblocks, 1, yt + u * ldy, ldy, accumulate);
+                    else group_tile(0, packed, superblocks, xt + u * superblocks, 1, yt + u * ldy, ldy, accumulate);
+                }
+            }
         }
     }
     free(packed);
     return 8 * groups;
 }
+#else
+static size_t groups_product(int q6, size_t superblocks, const void *w, size_t first, size_t last,
+                             const llama_block_q8_k *x, size_t tokens, float *y, size_t ldy, int accumulate) {
+    (void)q6; (void)superblocks; (void)w; (void)first; (void)last; (void)x; (void)tokens; (void)y; (void)ldy; (void)accumulate;
+    return 0;
+}
 #endif
 
 size_t llama_gemm_q4_k_x8_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
                                size_t tokens, float *y, size_t ldy, int accumulate) {
-#if defined(LLAMA_AVX2)
     return groups_product(0, superblocks, w, first, last, x, tokens, y, ldy, accumulate);
-#else
-    (void)superblocks; (void)w; (void)first; (void)last; (void)x; (void)tokens; (void)y; (void)ldy; (void)accumulate;
-    return 0;
-#endif
 }
 
 size_t llama_gemm_q6_k_x8_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
                                size_t tokens, float *y, size_t ldy, int accumulate) {
-#if defined(LLAMA_AVX2)
     return groups_product(1, superblocks, w, first, last, x, tokens, y, ldy, accumulate);
-#else
-    (void)superblocks; (void)w; (void)first; (void)last; (void)x; (void)tokens; (void)y; (void)ldy; (void)accumulate;
-    return 0;
-#endif
 }

@@ -37,7 +37,7 @@ public final class InferenceSession: @unchecked Sendable {
     private let newKeys, newValues: UnsafeMutablePointer<Float>
     /// (maxChunk, hidden) feed-forward activations.
     private let gate, up: UnsafeMutablePointer<Float>
-    /// (max(threads, maxChunk), context) attention scores.
+    /// (threads, context) attention scores of the decode kernels.
     private let scores: UnsafeMutablePointer<Float>
     /// Per thread, a key panel and a tile of scores for `Attention.forwardPrefill`.
     private let prefillScratch: UnsafeMutablePointer<Float>
@@ -76,7 +76,7 @@ public final class InferenceSession: @unchecked Sendable {
         newValues = buffer(self.maxChunk * config.keyValueWidth)
         gate = buffer(self.maxChunk * config.intermediateSize)
         up = buffer(self.maxChunk * config.intermediateSize)
-        scores = buffer(max(Parallel.threadCount, self.maxChunk) * self.context)
+        scores = buffer(Parallel.threadCount * self.context)
         prefillScratchPerThread = Attention.prefillScratchPerThread(context: self.context, headDimension: config.headDimension)
         prefillScratch = buffer(Parallel.threadCount * prefillScratchPerThread)
         logitsBuffer = buffer(self.maxChunk * config.vocabularySize)

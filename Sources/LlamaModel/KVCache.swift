@@ -1,4 +1,3 @@
-import CLlamaKernels
 import LlamaCore
 
 /// How a key/value cache stores its values.
