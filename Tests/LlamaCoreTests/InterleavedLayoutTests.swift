@@ -81,4 +81,28 @@ final class InterleavedLayoutTests: XCTestCase {
             }
         }
     }
+
+    /// The interleaved GEMM takes activation rows in chunks that stay in L2 (60 rows of 4096
+    /// values); 67 rows span two chunks and end in a tile of three.
+    func testInterleavedProductAcrossActivationChunks() throws {
+        var generator = SeededGenerator(seed: 31)
+        let inFeatures = 4096, rows = 67, outFeatures = 16
+        let input = (0..<(rows * inFeatures)).map { _ in (generator.nextFloat() - 0.5) * 3 }
+        let rounded = Quantization.quantize(Tensor(shape: [rows, inFeatures], values: input), to: .q8_0).toFloatArray()
+        for dtype in [DType.q8_0, .q4_0] {
+            let original = Quantization.quantize(matrix(rows: outFeatures, columns: inFeatures, seed: 5), to: dtype)
+            let weight = try XCTUnwrap(TensorArena.copies(of: [original], interleaving: [original]).first)
+            XCTAssertEqual(weight.layout, .interleaved8)
+            let values = original.toFloatArray()
+            var output = [Float](repeating: 0, count: rows * outFeatures)
+            Linear.forward(output: &output, input: input, weight: weight, rows: rows)
+            for t in 0..<rows {
+                for o in 0..<outFeatures {
+                    var sum = 0.0
+                    for i in 0..<inFeatures { sum += Double(values[o * inFeatures + i]) * Double(rounded[t * inFeatures + i]) }
+                    XCTAssertEqual(Double(output[t * outFeatures + o]), sum, accuracy: 1e-3 * max(1, abs(sum)), "\(dtype) row \(t) out \(o)")
+                }
+            }
+        }
+    }
 }
