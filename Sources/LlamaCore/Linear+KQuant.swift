@@ -31,7 +31,8 @@ extension Linear {
         guard rows <= kQuantIntegerRows else {
             convertedProduct(output: output, input: input, rows: rows, outFeatures: outFeatures,
                              inFeatures: inFeatures, beta: beta) { first, count, block in
-                if isQ6 { llama_dequantize_row_q6_k(source + first * rowBytes, block, count * inFeatures) }
+                if weight.layout == .interleaved8 { weight.dequantizeRows(first..<(first + count), into: block) }
+                else if isQ6 { llama_dequantize_row_q6_k(source + first * rowBytes, block, count * inFeatures) }
                 else { llama_dequantize_row_q4_k(source + first * rowBytes, block, count * inFeatures) }
             }
             return
@@ -43,6 +44,16 @@ extension Linear {
         for t in 0..<rows { llama_quantize_row_q8_k(input + t * inFeatures, activations + t * superblocks, inFeatures) }
         let add: Int32 = beta == 0 ? 0 : 1
         let x = UnsafePointer(activations)
+        if weight.layout == .interleaved8 {
+            // Q4_K in groups of eight rows (llama_kquant_x8.c): one row through the lanes-are-rows
+            // kernel, several through the row-order kernels on each group gathered back.
+            let groupRows = kQuantGroupRows
+            Parallel.forRanges(outFeatures / 8, minimumPerThread: 2) { first, last in
+                if rows == 1 { llama_gemv_q4_kx8_q8_k(superblocks, source, first, last, x, output, add) }
+                else { llama_gemm_q4_kx8_q8_k(superblocks, source, first, last, x, rows, output, outFeatures, add, groupRows) }
+            }
+            return
+        }
         let grouped = rows >= kQuantGroupRows
         Parallel.forRanges(outFeatures, grain: grouped ? 8 : 4, minimumPerThread: 16) { first, last in
             var start = first
