@@ -28,6 +28,15 @@ enum {
     Q6_PACKED_BYTES = VALUES_BYTES + Q6_SCALES_BYTES + Q6_PAIRS_BYTES + Q6_FACTORS_BYTES,
 };
 
+// Row r's per-sub-block scales s[j] into int16 lanes 2r and 2r + 1 of vector j, and its
+// coefficients c[j] in pairs (c_2k, c_2k+1) into lanes 2r, 2r + 1 of vector k, for j < count.
+static void store_row_coefficients(int16_t *scales, int16_t *pairs, int r, const int16_t *s, const int16_t *c, int count) {
+    for (int j = 0; j < count; j++) {
+        scales[16 * j + 2 * r] = scales[16 * j + 2 * r + 1] = s[j];
+        pairs[16 * (j / 2) + 2 * r + (j % 2)] = c[j];
+    }
+}
+
 // Super-block b of eight rows (each `row_bytes` apart from `w`) into `packed`, as described above.
 static void pack_superblock(const uint8_t *w, size_t row_bytes, size_t b, uint8_t *packed) {
     int16_t *scales = (int16_t *)(packed + VALUES_BYTES), *minimums = (int16_t *)(packed + VALUES_BYTES + SCALES_BYTES);
@@ -38,10 +47,7 @@ static void pack_superblock(const uint8_t *w, size_t row_bytes, size_t b, uint8_
         factors[8 + r] = half_to_float((uint16_t)(block[2] | block[3] << 8));
         int16_t s[8], m[8];
         q4_k_scales_and_minimums(block + 4, s, m);
-        for (int j = 0; j < 8; j++) {
-            scales[16 * j + 2 * r] = scales[16 * j + 2 * r + 1] = s[j];
-            minimums[16 * (j / 2) + 2 * r + (j % 2)] = m[j];
-        }
+        store_row_coefficients(scales, minimums, r, s, m, 8);
         // Sub-block 2p holds the low nibbles of bytes 32p..32p+31, sub-block 2p + 1 the high ones.
         const uint8_t *q = block + 16;
         for (int j = 0; j < 8; j++) {
@@ -63,11 +69,9 @@ static void pack_superblock_q6(const uint8_t *w, size_t row_bytes, size_t b, uin
     for (int r = 0; r < 8; r++) {
         const uint8_t *block = w + r * row_bytes + b * LLAMA_Q6_K_BYTES;
         factors[r] = half_to_float((uint16_t)(block[208] | block[209] << 8));
-        const int8_t *s = (const int8_t *)(block + 192);
-        for (int g = 0; g < 16; g++) {
-            scales[16 * g + 2 * r] = scales[16 * g + 2 * r + 1] = s[g];
-            pairs[16 * (g / 2) + 2 * r + (g % 2)] = s[g];
-        }
+        int16_t s[16];
+        for (int g = 0; g < 16; g++) s[g] = ((const int8_t *)(block + 192))[g];
+        store_row_coefficients(scales, pairs, r, s, s, 16);
         for (int half = 0; half < 2; half++) {
             const uint8_t *ql = block + 64 * half, *qh = block + 128 + 32 * half;
             for (int k = 0; k < 4; k++) {
