@@ -17,6 +17,14 @@ extension Linear {
     nonisolated(unsafe) public static var kQuantGroupRows =
         Int(ProcessInfo.processInfo.environment["LLAMA_KQUANT_GROUP_ROWS"] ?? "") ?? 16
 
+    /// Below this many input rows interleaved Q4_K / Q6_K records are read in place, four rows
+    /// at a time against each record (`llama_gemm_q4_kx8_q8_k`); from it on each group of
+    /// eight is gathered back to row order for the eight-row unpacking. One core, 512×2048, in
+    /// place against gathered: Q4_K 101–126 against 15–75 GFLOP/s at 2–16 rows, 102 against 105
+    /// at 32, 170 against 167 at 128. `LLAMA_KQUANT_GATHER_ROWS` overrides.
+    nonisolated(unsafe) public static var kQuantGatherRows =
+        Int(ProcessInfo.processInfo.environment["LLAMA_KQUANT_GATHER_ROWS"] ?? "") ?? 32
+
     /// output (=, or += when beta is 1) input · Wᵀ for a Q4_K / Q6_K W (llama.cpp's K-quants,
     /// used as stored): each input row quantized to 256-value blocks (ggml's Q8_K) and multiplied
     /// by integer dot products on the super-blocks, weight rows split over the cores and each
@@ -45,12 +53,18 @@ extension Linear {
         let add: Int32 = beta == 0 ? 0 : 1
         let x = UnsafePointer(activations)
         if weight.layout == .interleaved8 {
-            // Q4_K in groups of eight rows (llama_kquant_x8.c): one row through the lanes-are-rows
-            // kernel, several through the row-order kernels on each group gathered back.
-            let groupRows = kQuantGroupRows
+            // Groups of eight rows (llama_kquant_x8_products.c): the lanes-are-rows kernels on the
+            // records in place, or from kQuantGatherRows rows on the groups gathered back.
+            let gatherRows = kQuantGatherRows
             Parallel.forRanges(outFeatures / 8, minimumPerThread: 2) { first, last in
-                if rows == 1 { llama_gemv_q4_kx8_q8_k(superblocks, source, first, last, x, output, add) }
-                else { llama_gemm_q4_kx8_q8_k(superblocks, source, first, last, x, rows, output, outFeatures, add, groupRows) }
+                switch (rows == 1, isQ6) {
+                case (true, false): llama_gemv_q4_kx8_q8_k(superblocks, source, first, last, x, output, add)
+                case (true, true): llama_gemv_q6_kx8_q8_k(superblocks, source, first, last, x, output, add)
+                case (false, false):
+                    llama_gemm_q4_kx8_q8_k(superblocks, source, first, last, x, rows, output, outFeatures, add, gatherRows)
+                case (false, true):
+                    llama_gemm_q6_kx8_q8_k(superblocks, source, first, last, x, rows, output, outFeatures, add, gatherRows)
+                }
             }
             return
         }

@@ -153,7 +153,7 @@ public final class LlamaWeights: @unchecked Sendable {
     /// A copy of every parameter in memory of its own, types kept, all packed into one
     /// `TensorArena`: weights read from 2 MiB pages instead of a file mapping's (or small
     /// allocations') 4 KiB ones (decode is bandwidth-bound; see `OpenedModel`). With
-    /// `repacking`, Q8_0 / Q4_0 projection matrices are stored `.interleaved8` (eight rows per
+    /// `repacking`, Q8_0 / Q4_0 / Q4_K / Q6_K projection matrices are stored `.interleaved8` (eight rows per
     /// record, as llama.cpp repacks them), which the integer kernels read faster; the token
     /// embedding, looked up row by row, keeps GGML's order.
     public func residentCopy(repacking: Bool = LlamaWeights.repacksQuantizedMatrices) -> LlamaWeights {

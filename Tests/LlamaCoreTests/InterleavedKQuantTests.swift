@@ -2,55 +2,69 @@ import Foundation
 import XCTest
 @testable import LlamaCore
 
-/// Q4_K matrices held `.interleaved8` (eight rows' super-blocks permuted into one record): the
-/// same values, GGML's bytes back whenever they leave memory, and products on every path equal
-/// to float64 sums of the values times the activations as the kernels see them.
+/// Q4_K and Q6_K matrices held `.interleaved8` (eight rows' super-blocks permuted into one
+/// record): the same values, GGML's bytes back whenever they leave memory, and products on every
+/// path equal to float64 sums of the values times the activations as the kernels see them.
 final class InterleavedKQuantTests: XCTestCase {
-    /// Random Q4_K super-blocks (any scale and value bytes) with small d and dmin, as the `gguf`
-    /// package's test data in GGUFTests.
-    private func randomQ4K(rows: Int, columns: Int, seed: UInt64) -> Tensor {
+    /// Random super-blocks (any scale and value bytes) with small d (Q4_K: and dmin), as the
+    /// `gguf` package's test data in GGUFTests.
+    private func randomKQuant(_ dtype: DType, rows: Int, columns: Int, seed: UInt64) -> Tensor {
         var generator = SeededGenerator(seed: seed)
-        let tensor = Tensor(zeros: [rows, columns], dtype: .q4_K)
+        let tensor = Tensor(zeros: [rows, columns], dtype: dtype)
         let bytes = tensor.rawPointer.assumingMemoryBound(to: UInt8.self)
         for i in 0..<tensor.byteCount { bytes[i] = UInt8(truncatingIfNeeded: generator.next()) }
-        for block in 0..<(tensor.byteCount / 144) {
-            for offset in [0, 2] {
+        let blockBytes = dtype.storageBytes(count: 256), halves = dtype == .q4_K ? [0, 2] : [208]
+        for block in 0..<(tensor.byteCount / blockBytes) {
+            for offset in halves {
                 let half = Float16((generator.nextFloat() - 0.5) * 0.02).bitPattern
-                tensor.rawPointer.storeBytes(of: half, toByteOffset: block * 144 + offset, as: UInt16.self)
+                tensor.rawPointer.storeBytes(of: half, toByteOffset: block * blockBytes + offset, as: UInt16.self)
             }
         }
         return tensor
     }
 
-    func testInterleavedQ4KKeepsValuesAndBytes() throws {
-        let original = randomQ4K(rows: 24, columns: 512, seed: 3)
-        let copy = try XCTUnwrap(TensorArena.copies(of: [original], interleaving: [original]).first)
-        XCTAssertEqual(copy.layout, .interleaved8)
-        XCTAssertEqual(copy.byteCount, original.byteCount)
-        XCTAssertNotEqual(Data(bytes: copy.rawPointer, count: copy.byteCount), Data(bytes: original.rawPointer, count: original.byteCount))
-        // d of row 1's first super-block is the record's second half.
-        XCTAssertEqual(copy.rawPointer.load(fromByteOffset: 2, as: UInt16.self),
-                       original.rawPointer.load(fromByteOffset: 2 * 144, as: UInt16.self))
-        XCTAssertEqual(copy.toFloatArray(), original.toFloatArray())
-        let back = copy.rowMajor()
-        XCTAssertEqual(back.layout, .rows)
-        XCTAssertEqual(Data(bytes: back.rawPointer, count: back.byteCount), Data(bytes: original.rawPointer, count: original.byteCount))
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("q4k-\(UUID().uuidString).gguf").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try GGUFWriter.write(path: path, metadata: [], tensors: [("w", copy)])
-        let read = try GGUFFile(path: path).tensor("w")
-        XCTAssertEqual(Data(bytes: read.rawPointer, count: read.byteCount), Data(bytes: original.rawPointer, count: original.byteCount))
-        // Q6_K and row counts that do not fill groups of eight keep their layout.
-        let odd = randomQ4K(rows: 12, columns: 256, seed: 4), q6 = Tensor(zeros: [8, 256], dtype: .q6_K)
-        XCTAssertEqual(TensorArena.copies(of: [odd, q6], interleaving: [odd, q6]).map(\.layout), [.rows, .rows])
+    func testInterleavedKQuantsKeepValuesAndBytes() throws {
+        // Where row 1's d lands: the record's second half (both types put the eight d first).
+        for (dtype, dOffset) in [(DType.q4_K, 0), (.q6_K, 208)] {
+            let original = randomKQuant(dtype, rows: 24, columns: 512, seed: 3)
+            let blockBytes = dtype.storageBytes(count: 256)
+            let copy = try XCTUnwrap(TensorArena.copies(of: [original], interleaving: [original]).first)
+            XCTAssertEqual(copy.layout, .interleaved8)
+            XCTAssertEqual(copy.byteCount, original.byteCount)
+            XCTAssertNotEqual(Data(bytes: copy.rawPointer, count: copy.byteCount), Data(bytes: original.rawPointer, count: original.byteCount))
+            // Row 1's first super-block is two rows of 512 values further on: 2 · blockBytes.
+            XCTAssertEqual(copy.rawPointer.load(fromByteOffset: 2, as: UInt16.self),
+                           original.rawPointer.load(fromByteOffset: 2 * blockBytes + dOffset, as: UInt16.self), "\(dtype)")
+            XCTAssertEqual(copy.toFloatArray(), original.toFloatArray(), "\(dtype)")
+            let back = copy.rowMajor()
+            XCTAssertEqual(back.layout, .rows)
+            XCTAssertEqual(Data(bytes: back.rawPointer, count: back.byteCount), Data(bytes: original.rawPointer, count: original.byteCount))
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("kq-\(UUID().uuidString).gguf").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try GGUFWriter.write(path: path, metadata: [], tensors: [("w", copy)])
+            let read = try GGUFFile(path: path).tensor("w")
+            XCTAssertEqual(Data(bytes: read.rawPointer, count: read.byteCount), Data(bytes: original.rawPointer, count: original.byteCount))
+            // Row counts that do not fill groups of eight keep their layout.
+            let odd = randomKQuant(dtype, rows: 12, columns: 256, seed: 4)
+            XCTAssertEqual(TensorArena.copies(of: [odd], interleaving: [odd]).map(\.layout), [.rows])
+        }
     }
 
     /// One row (the lanes-are-rows kernel: four far-apart groups and a leftover among five),
-    /// a few rows (row kernel on gathered groups), 17 rows (eight-row unpacking), the unpacking
-    /// from one row on, and the weights unpacked to float for sgemm above a limit of 3 rows.
+    /// a few rows (records in place, four at a time and the rest), the groups gathered back to
+    /// row order from one row on (eight-row unpacking), and the weights unpacked to float for
+    /// sgemm above a limit of 3 rows.
     func testInterleavedQ4KLinearEqualsExactMath() throws {
+        try checkLinearEqualsExactMath(.q4_K)
+    }
+
+    func testInterleavedQ6KLinearEqualsExactMath() throws {
+        try checkLinearEqualsExactMath(.q6_K)
+    }
+
+    private func checkLinearEqualsExactMath(_ dtype: DType) throws {
         let inFeatures = 512, outFeatures = 40, maximumRows = 17
-        let original = randomQ4K(rows: outFeatures, columns: inFeatures, seed: 7)
+        let original = randomKQuant(dtype, rows: outFeatures, columns: inFeatures, seed: 7)
         let weight = try XCTUnwrap(TensorArena.copies(of: [original], interleaving: [original]).first)
         XCTAssertEqual(weight.layout, .interleaved8)
         let values = original.toFloatArray()
@@ -62,11 +76,11 @@ final class InterleavedKQuantTests: XCTestCase {
             let d = Double(input[start..<(start + 256)].map { abs($0) }.max() ?? 0) / 127
             for i in start..<(start + 256) { rounded[i] = Float(d == 0 ? 0 : (Double(input[i]) / d).rounded() * d) }
         }
-        let saved = (Linear.kQuantIntegerRows, Linear.kQuantGroupRows)
-        defer { (Linear.kQuantIntegerRows, Linear.kQuantGroupRows) = saved }
-        for (limit, groupRows) in [(Int.max, saved.1), (Int.max, 1), (3, saved.1)] {
-            (Linear.kQuantIntegerRows, Linear.kQuantGroupRows) = (limit, groupRows)
-            for rows in [1, 3, 5, maximumRows] {
+        let saved = (Linear.kQuantIntegerRows, Linear.kQuantGatherRows)
+        defer { (Linear.kQuantIntegerRows, Linear.kQuantGatherRows) = saved }
+        for (limit, gatherRows) in [(Int.max, saved.1), (Int.max, 1), (3, saved.1)] {
+            (Linear.kQuantIntegerRows, Linear.kQuantGatherRows) = (limit, gatherRows)
+            for rows in [1, 3, 5, 6, maximumRows] {
                 for accumulate in [false, true] {
                     var result = [Float](repeating: 0.5, count: rows * outFeatures)
                     Linear.forward(output: &result, input: input, weight: weight, rows: rows, accumulate: accumulate)
@@ -76,7 +90,7 @@ final class InterleavedKQuantTests: XCTestCase {
                             var sum = accumulate ? 0.5 : 0.0
                             for i in 0..<inFeatures { sum += Double(values[o * inFeatures + i]) * Double(seen[t * inFeatures + i]) }
                             XCTAssertEqual(Double(result[t * outFeatures + o]), sum, accuracy: 1e-3 * max(1, abs(sum)),
-                                           "limit \(limit) groups from \(groupRows) rows \(rows) accumulate \(accumulate) row \(t) out \(o)")
+                                           "\(dtype) limit \(limit) gathered from \(gatherRows) rows \(rows) accumulate \(accumulate) row \(t) out \(o)")
                         }
                     }
                 }

@@ -145,23 +145,33 @@ size_t llama_gemm_q4_k_x8_q8_k(size_t superblocks, const void *w, size_t first, 
 size_t llama_gemm_q6_k_x8_q8_k(size_t superblocks, const void *w, size_t first, size_t last, const llama_block_q8_k *x,
                                size_t tokens, float *y, size_t ldy, int accumulate);
 
-/// Q4_K matrices with eight rows interleaved per super-block (records of 1152 bytes: the rows'
-/// d, dmin, scale bytes as planes, values in 4-byte chunks row by row; see llama_kquant_x8.c).
-/// `row_count` is a multiple of 8; interleaving and back are byte permutations.
+/// Q4_K / Q6_K matrices with eight rows interleaved per super-block (records of 1152 / 1680
+/// bytes: the rows' d (Q4_K: and dmin), scale bytes as planes, values in 4-byte chunks row by
+/// row; see llama_kquant_x8.c). `row_count` is a multiple of 8; interleaving and back are byte
+/// permutations.
 void llama_interleave_q4_k(const void *rows, void *records, size_t row_count, size_t superblocks);
 void llama_deinterleave_q4_k(const void *records, void *rows, size_t row_count, size_t superblocks);
-/// Rows first_row..<last_row of interleaved Q4_K records as floats (bit for bit as ggml).
+void llama_interleave_q6_k(const void *rows, void *records, size_t row_count, size_t superblocks);
+void llama_deinterleave_q6_k(const void *records, void *rows, size_t row_count, size_t superblocks);
+/// Rows first_row..<last_row of interleaved records as floats (bit for bit as ggml).
 void llama_dequantize_q4_kx8_rows(const void *records, size_t superblocks, size_t first_row, size_t last_row, float *y);
+void llama_dequantize_q6_kx8_rows(const void *records, size_t superblocks, size_t first_row, size_t last_row, float *y);
 /// y[8g..8g+7] (=, or += when accumulate) for groups first_group..<last_group of interleaved
-/// Q4_K records against one Q8_K activation row: the eight rows' sums in the lanes, four
-/// far-apart groups per pass.
+/// records against one Q8_K activation row: the eight rows' sums in the lanes, four far-apart
+/// groups per pass.
 void llama_gemv_q4_kx8_q8_k(size_t superblocks, const void *w, size_t first_group, size_t last_group,
                             const llama_block_q8_k *x, float *y, int accumulate);
-/// y[t·ldy + 8g + k] for several activation rows: each group gathered back to row order, then
-/// llama_gemm_q4_k_x8_q8_k from `group_tokens` rows on, llama_gemm_q4_k_q8_k below.
+void llama_gemv_q6_kx8_q8_k(size_t superblocks, const void *w, size_t first_group, size_t last_group,
+                            const llama_block_q8_k *x, float *y, int accumulate);
+/// y[t·ldy + 8g + k] for several activation rows: below `gather_tokens` rows the records read
+/// in place, four rows at a time; from there on each group gathered back to row order for
+/// llama_gemm_q4_k_x8_q8_k (_q6_k_).
 void llama_gemm_q4_kx8_q8_k(size_t superblocks, const void *w, size_t first_group, size_t last_group,
                             const llama_block_q8_k *x, size_t tokens, float *y, size_t ldy, int accumulate,
-                            size_t group_tokens);
+                            size_t gather_tokens);
+void llama_gemm_q6_kx8_q8_k(size_t superblocks, const void *w, size_t first_group, size_t last_group,
+                            const llama_block_q8_k *x, size_t tokens, float *y, size_t ldy, int accumulate,
+                            size_t gather_tokens);
 
 /// Block values back to floats.
 void llama_dequantize_row_q8_0(const llama_block_q8_0 *x, float *y, size_t count);
