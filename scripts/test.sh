@@ -17,4 +17,10 @@ failed=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
 if [ -n "$summary" ]; then
     echo "swift test: $((executed - failed)) passed, $failed failed"
 fi
-exit "$status"
+# The C kernels at their other SIMD levels (plain C, ARM with and without SDOT under qemu).
+set +e
+bash scripts/check-kernels.sh
+kernels_status=$?
+set -e
+[ "$status" -ne 0 ] && exit "$status"
+exit "$kernels_status"

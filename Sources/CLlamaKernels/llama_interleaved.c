@@ -175,9 +175,59 @@ __attribute__((always_inline)) static inline void gemv(int q4, size_t blocks, co
     if (blocks > 512) { free(dy); free(eight_sums); }
 }
 #else
+#if defined(LLAMA_NEON)
+// The eight rows' sums of one group with SDOT: the low 16 bytes of a 32-byte chunk are rows 0..3,
+// the high 16 rows 4..7, so each dot product leaves four rows' partial sums in its lanes (Q4_0:
+// nibbles − 8 as signed bytes, low nibbles against values 4j.., high against 16 + 4j..).
+LLAMA_DOTPROD static void group_neon(int q4, size_t blocks, const void *w, size_t group, const llama_block_q8_0 *x,
+                                     float *sums) {
+    const size_t record = q4 ? sizeof(llama_block_q4_0x8) : sizeof(llama_block_q8_0x8);
+    float32x4_t low_rows = vdupq_n_f32(0), high_rows = vdupq_n_f32(0);
+    for (size_t i = 0; i < blocks; i++) {
+        const uint8_t *b = (const uint8_t *)w + (group * blocks + i) * record;
+        const uint8_t *values = b + 2 * ROWS;
+        int32x4_t low = vdupq_n_s32(0), high = vdupq_n_s32(0);
+        for (int j = 0; j < (q4 ? 4 : 8); j++) {
+            const uint8x16_t v0 = vld1q_u8(values + 32 * j), v1 = vld1q_u8(values + 32 * j + 16);
+            if (q4) {
+                const uint8x16_t mask = vdupq_n_u8(0x0F);
+                const int8x16_t eight = vdupq_n_s8(8);
+                const int8x16_t first = broadcast_group_neon(x[i].qs, j), second = broadcast_group_neon(x[i].qs, j + 4);
+                low = vdotq_s32(low, vsubq_s8(vreinterpretq_s8_u8(vandq_u8(v0, mask)), eight), first);
+                high = vdotq_s32(high, vsubq_s8(vreinterpretq_s8_u8(vandq_u8(v1, mask)), eight), first);
+                low = vdotq_s32(low, vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(v0, 4)), eight), second);
+                high = vdotq_s32(high, vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(v1, 4)), eight), second);
+            } else {
+                const int8x16_t group_values = broadcast_group_neon(x[i].qs, j);
+                low = vdotq_s32(low, vreinterpretq_s8_u8(v0), group_values);
+                high = vdotq_s32(high, vreinterpretq_s8_u8(v1), group_values);
+            }
+        }
+        uint16_t halves[ROWS];
+        memcpy(halves, b, sizeof(halves));
+        float scales[ROWS];
+        const float dy = half_to_float(x[i].d);
+        for (int k = 0; k < ROWS; k++) scales[k] = half_to_float(halves[k]) * dy;
+        low_rows = vmlaq_f32(low_rows, vcvtq_f32_s32(low), vld1q_f32(scales));
+        high_rows = vmlaq_f32(high_rows, vcvtq_f32_s32(high), vld1q_f32(scales + 4));
+    }
+    vst1q_f32(sums, low_rows);
+    vst1q_f32(sums + 4, high_rows);
+}
+#endif
+
 static void gemv(int q4, size_t blocks, const void *w, size_t first, size_t last, const llama_block_q8_0 *x, float *y,
                  int accumulate) {
     float sums[ROWS];
+#if defined(LLAMA_NEON)
+    if (llama_has_dotprod()) {
+        for (size_t g = first; g < last; g++) {
+            group_neon(q4, blocks, w, g, x, sums);
+            store(y + g * ROWS, sums, accumulate);
+        }
+        return;
+    }
+#endif
     for (size_t g = first; g < last; g++) {
         group_scalar(q4, blocks, w, g, x, sums);
         store(y + g * ROWS, sums, accumulate);

@@ -57,7 +57,36 @@ static inline __m128 four_scales(uint16_t d0, uint16_t d1, uint16_t d2, uint16_t
 
 #endif
 
+#if defined(LLAMA_NEON)
+// One block's integer dot product with SDOT (Q4_0: nibbles − 8 as signed bytes).
+LLAMA_DOTPROD static inline int32x4_t block_dot_neon(int q4, const uint8_t *w, const int8_t *y) {
+    int8x16_t first, second;
+    if (q4) {
+        const uint8x16_t v = vld1q_u8(w);
+        first = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(v, vdupq_n_u8(0x0F))), vdupq_n_s8(8));
+        second = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(v, 4)), vdupq_n_s8(8));
+    } else {
+        first = vld1q_s8((const int8_t *)w);
+        second = vld1q_s8((const int8_t *)w + 16);
+    }
+    return vdotq_s32(vdotq_s32(vdupq_n_s32(0), first, vld1q_s8(y)), second, vld1q_s8(y + 16));
+}
+
+LLAMA_DOTPROD static float dot_neon(int q4, size_t blocks, const void *x, const llama_block_q8_0 *y) {
+    float32x4_t acc = vdupq_n_f32(0);
+    for (size_t i = 0; i < blocks; i++) {
+        const uint8_t *w = q4 ? ((const llama_block_q4_0 *)x)[i].qs : (const uint8_t *)((const llama_block_q8_0 *)x)[i].qs;
+        const uint16_t d = q4 ? ((const llama_block_q4_0 *)x)[i].d : ((const llama_block_q8_0 *)x)[i].d;
+        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(block_dot_neon(q4, w, y[i].qs)), half_to_float(d) * half_to_float(y[i].d));
+    }
+    return vaddvq_f32(acc);
+}
+#endif
+
 float llama_dot_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *x, const llama_block_q8_0 *y) {
+#if defined(LLAMA_NEON)
+    if (llama_has_dotprod()) return dot_neon(0, blocks, x, y);
+#endif
 #if defined(LLAMA_AVX2)
     __m256 acc = _mm256_setzero_ps();
     for (size_t i = 0; i < blocks; i++) {
@@ -79,6 +108,9 @@ float llama_dot_q8_0_q8_0(size_t blocks, const llama_block_q8_0 *x, const llama_
 }
 
 float llama_dot_q4_0_q8_0(size_t blocks, const llama_block_q4_0 *x, const llama_block_q8_0 *y) {
+#if defined(LLAMA_NEON)
+    if (llama_has_dotprod()) return dot_neon(1, blocks, x, y);
+#endif
 #if defined(LLAMA_AVX2)
     __m256 acc = _mm256_setzero_ps();
     for (size_t i = 0; i < blocks; i++) {

@@ -1,4 +1,5 @@
-// Private to the C kernels: the x86 SIMD level they are compiled for, and helpers they share.
+// Private to the C kernels: the SIMD level they are compiled for (x86 AVX2, ARM dot product),
+// and helpers they share.
 #ifndef LLAMA_SIMD_H
 #define LLAMA_SIMD_H
 
@@ -25,6 +26,38 @@ static inline float horizontal_sum(__m256 v) {
 
 #include <stdint.h>
 #include <string.h>
+
+#if defined(__aarch64__) && !defined(LLAMA_AVX2)
+// ARM: the Q8_0 / Q4_0 dot products use the Armv8.2 dot-product instruction (SDOT: four int8
+// products summed into each int32 lane). Compiled for it where the target has it (Apple
+// silicon); elsewhere the functions carry the instruction set as an attribute and run only
+// when the kernel reports the feature (Linux: AT_HWCAP's ASIMDDP bit), else the plain C.
+#include <arm_neon.h>
+#define LLAMA_NEON 1
+#if defined(__ARM_FEATURE_DOTPROD)
+#define LLAMA_DOTPROD
+static inline int llama_has_dotprod(void) { return 1; }
+#else
+#define LLAMA_DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
+#if defined(__linux__)
+#include <sys/auxv.h>
+#endif
+static inline int llama_has_dotprod(void) {
+#if defined(__linux__)
+    return (getauxval(AT_HWCAP) & (1UL << 20)) != 0;  // HWCAP_ASIMDDP
+#else
+    return 0;
+#endif
+}
+#endif
+
+/// Four int8 values broadcast to every 32-bit lane.
+static inline int8x16_t broadcast_group_neon(const int8_t *qs, int j) {
+    int32_t group;
+    memcpy(&group, qs + 4 * j, 4);
+    return vreinterpretq_s8_s32(vdupq_n_s32(group));
+}
+#endif
 
 /// IEEE half-precision bits as a float, in plain C (exact for every value, subnormals included).
 static inline float half_bits_to_float(uint16_t h) {
