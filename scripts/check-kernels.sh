@@ -2,7 +2,7 @@
 # Builds Tests/Native/quantized_kernels_check.c with the C kernels at every SIMD level they have
 # and runs it: x86 AVX2 and plain C (both under AddressSanitizer and UBSan), and ARM (aarch64
 # cross compiler, run by qemu-user) on a CPU with the dot-product instruction and on one
-# without it. Each run compares the Q8_0 / Q4_0 products against float64 sums; exits non-zero
+# without it. Each run compares the Q8_0 / Q4_0 / Q4_K / Q6_K products against float64 sums; exits non-zero
 # if any build fails a check. Part of scripts/test.sh; scripts/setup.sh installs the tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -170,7 +170,71 @@ static void gemm(int q6, size_t superblocks, const void *w, size_t first, size_t
     }
 }
 #else
+#if defined(LLAMA_NEON)
+// The same products with SDOT: nibbles (Q4_K, 0..15) and 6-bit values (Q6_K, 0..63) are
+// non-negative signed bytes as they are, so each 16 values take one dot product against the
+// activations, and the sub-block's scale multiplies the four lanes before they are summed.
+LLAMA_DOTPROD static float dot_q4_k_neon(size_t superblocks, const uint8_t *w, const llama_block_q8_k *x) {
+    const uint8x16_t mask = vdupq_n_u8(0x0F);
+    float total = 0;
+    for (size_t b = 0; b < superblocks; b++, w += LLAMA_Q4_K_BYTES) {
+        int16_t scales[8], minimums[8];
+        q4_k_scales_and_minimums(w + 4, scales, minimums);
+        int32x4_t sums = vdupq_n_s32(0);
+        for (int p = 0; p < 4; p++) {
+            // Bytes 32p..32p+31: low nibbles are sub-block 2p, high nibbles sub-block 2p + 1.
+            const uint8x16_t v0 = vld1q_u8(w + 16 + 32 * p), v1 = vld1q_u8(w + 16 + 32 * p + 16);
+            const int8_t *xq = x[b].qs + 64 * p;
+            int32x4_t low = vdotq_s32(vdupq_n_s32(0), vreinterpretq_s8_u8(vandq_u8(v0, mask)), vld1q_s8(xq));
+            low = vdotq_s32(low, vreinterpretq_s8_u8(vandq_u8(v1, mask)), vld1q_s8(xq + 16));
+            int32x4_t high = vdotq_s32(vdupq_n_s32(0), vreinterpretq_s8_u8(vshrq_n_u8(v0, 4)), vld1q_s8(xq + 32));
+            high = vdotq_s32(high, vreinterpretq_s8_u8(vshrq_n_u8(v1, 4)), vld1q_s8(xq + 48));
+            sums = vmlaq_n_s32(vmlaq_n_s32(sums, low, scales[2 * p]), high, scales[2 * p + 1]);
+        }
+        int32_t minimum_sum = 0;
+        for (int j = 0; j < 8; j++) minimum_sum += minimums[j] * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
+        const float d = half_to_float((uint16_t)(w[0] | w[1] << 8)) * x[b].d;
+        const float dmin = half_to_float((uint16_t)(w[2] | w[3] << 8)) * x[b].d;
+        total += d * (float)vaddvq_s32(sums) - dmin * (float)minimum_sum;
+    }
+    return total;
+}
+
+LLAMA_DOTPROD static float dot_q6_k_neon(size_t superblocks, const uint8_t *w, const llama_block_q8_k *x) {
+    const uint8x16_t low4 = vdupq_n_u8(0x0F), low2 = vdupq_n_u8(3);
+    float total = 0;
+    for (size_t b = 0; b < superblocks; b++, w += LLAMA_Q6_K_BYTES) {
+        const int8_t *scales = (const int8_t *)(w + 192);
+        int32x4_t sums = vdupq_n_s32(0);
+        for (int half = 0; half < 2; half++) {
+            const uint8_t *ql = w + 64 * half, *qh = w + 128 + 32 * half;
+            for (int k = 0; k < 4; k++) {
+                // Values 32k..32k+31 of this half, 16 at a time (one scale each): low nibbles
+                // of ql[0..31] (k = 0) or ql[32..63] (1), their high nibbles (2, 3), with bits
+                // 2k, 2k + 1 of qh.
+                for (int s = 0; s < 2; s++) {
+                    const uint8x16_t bytes = vld1q_u8(ql + 32 * (k % 2) + 16 * s);
+                    const uint8x16_t low = k < 2 ? vandq_u8(bytes, low4) : vshrq_n_u8(bytes, 4);
+                    const uint8x16_t bits = vandq_u8(vshlq_u8(vld1q_u8(qh + 16 * s), vdupq_n_s8((int8_t)(-2 * k))), low2);
+                    const int8x16_t v = vreinterpretq_s8_u8(vorrq_u8(low, vshlq_n_u8(bits, 4)));
+                    const int32x4_t dot = vdotq_s32(vdupq_n_s32(0), v, vld1q_s8(x[b].qs + 128 * half + 32 * k + 16 * s));
+                    sums = vmlaq_n_s32(sums, dot, scales[8 * half + 2 * k + s]);
+                }
+            }
+        }
+        int32_t offset = 0;
+        for (int g = 0; g < 16; g++) offset += scales[g] * x[b].bsums[g];
+        const float d = half_to_float((uint16_t)(w[208] | w[209] << 8)) * x[b].d;
+        total += d * (float)(vaddvq_s32(sums) - 32 * offset);
+    }
+    return total;
+}
+#endif
+
 static float dot_q4_k(size_t superblocks, const uint8_t *w, const llama_block_q8_k *x) {
+#if defined(LLAMA_NEON)
+    if (llama_has_dotprod()) return dot_q4_k_neon(superblocks, w, x);
+#endif
     float total = 0;
     for (size_t b = 0; b < superblocks; b++, w += LLAMA_Q4_K_BYTES) {
         const float d = half_to_float((uint16_t)(w[0] | w[1] << 8)) * x[b].d;
@@ -194,6 +258,9 @@ static float dot_q4_k(size_t superblocks, const uint8_t *w, const llama_block_q8
 }
 
 static float dot_q6_k(size_t superblocks, const uint8_t *w, const llama_block_q8_k *x) {
+#if defined(LLAMA_NEON)
+    if (llama_has_dotprod()) return dot_q6_k_neon(superblocks, w, x);
+#endif
     float total = 0;
     for (size_t b = 0; b < superblocks; b++, w += LLAMA_Q6_K_BYTES) {
         const float d = half_to_float((uint16_t)(w[208] | w[209] << 8)) * x[b].d;
