@@ -345,3 +345,11 @@ void llama_gemm_q6_kx8_q8_k(size_t superblocks, const void *w, size_t first_grou
                             size_t gather_tokens) {
     products(1, superblocks, w, first_group, last_group, x, tokens, y, ldy, accumulate, gather_tokens);
 }
+
+int llama_kquant_x8_reads_in_place(void) {
+#if defined(LLAMA_AVX2)
+    return 1;
+#else
+    return 0;
+#endif
+}

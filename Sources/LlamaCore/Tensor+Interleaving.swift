@@ -15,9 +15,10 @@ public enum BlockLayout: Sendable {
 
 extension Tensor {
     /// Whether a tensor of this shape and type can be held `.interleaved8`: a Q8_0, Q4_0, Q4_K
-    /// or Q6_K matrix of whole blocks whose row count is a multiple of eight.
+    /// or Q6_K matrix of whole blocks whose row count is a multiple of eight (K-quants only where
+    /// the kernels read their records in place: x86 with AVX2).
     public static func canInterleave(shape: [Int], dtype: DType) -> Bool {
-        (dtype.hasBlocksOf32 || dtype.isKQuant) && shape.count == 2 && shape[0] % 8 == 0 && shape[1] % dtype.blockSize == 0
+        (dtype.hasBlocksOf32 || (dtype.isKQuant && llama_kquant_x8_reads_in_place() != 0)) && shape.count == 2 && shape[0] % 8 == 0 && shape[1] % dtype.blockSize == 0
     }
 
     /// Writes this `.rows` tensor's bytes to `destination` (`byteCount` bytes) interleaved.

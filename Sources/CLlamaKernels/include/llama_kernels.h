@@ -172,6 +172,9 @@ void llama_gemm_q4_kx8_q8_k(size_t superblocks, const void *w, size_t first_grou
 void llama_gemm_q6_kx8_q8_k(size_t superblocks, const void *w, size_t first_group, size_t last_group,
                             const llama_block_q8_k *x, size_t tokens, float *y, size_t ldy, int accumulate,
                             size_t gather_tokens);
+/// 1 when this build multiplies interleaved K-quant records in place (AVX2); else they are
+/// gathered back to row order on every product, and loaders keep K-quant matrices in row order.
+int llama_kquant_x8_reads_in_place(void);
 
 /// Block values back to floats.
 void llama_dequantize_row_q8_0(const llama_block_q8_0 *x, float *y, size_t count);
