@@ -71,7 +71,7 @@ static void deinterleave(int q6, const void *records, void *rows, size_t row_cou
     uint8_t *to = rows;
     for (size_t row = 0; row < row_count / 8 * 8; row++) {
         llama_kquant_x8_gather_row(q6, from + (row / 8) * superblocks * record_bytes(q6), superblocks, row % 8,
-                   to + row * superblocks * block_bytes(q6));
+                                   to + row * superblocks * block_bytes(q6));
     }
 }
 

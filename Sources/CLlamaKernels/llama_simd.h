@@ -28,7 +28,7 @@ static inline float horizontal_sum(__m256 v) {
 #include <string.h>
 
 #if defined(__aarch64__) && !defined(LLAMA_AVX2)
-// ARM: the Q8_0 / Q4_0 dot products use the Armv8.2 dot-product instruction (SDOT: four int8
+// ARM: the Q8_0 / Q4_0 / Q4_K / Q6_K dot products use the Armv8.2 dot-product instruction (SDOT: four int8
 // products summed into each int32 lane). Compiled for it where the target has it (Apple
 // silicon); elsewhere the functions carry the instruction set as an attribute and run only
 // when the kernel reports the feature (Linux: AT_HWCAP's ASIMDDP bit), else the plain C.
@@ -40,11 +40,19 @@ static inline int llama_has_dotprod(void) { return 1; }
 #else
 #define LLAMA_DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
 #if defined(__linux__)
+#include <stdatomic.h>
 #include <sys/auxv.h>
 #endif
 static inline int llama_has_dotprod(void) {
 #if defined(__linux__)
-    return (getauxval(AT_HWCAP) & (1UL << 20)) != 0;  // HWCAP_ASIMDDP
+    // Asked once per file (the kernels call this per row).
+    static _Atomic int known = -1;
+    int value = atomic_load_explicit(&known, memory_order_relaxed);
+    if (value < 0) {
+        value = (getauxval(AT_HWCAP) & (1UL << 20)) != 0;  // HWCAP_ASIMDDP
+        atomic_store_explicit(&known, value, memory_order_relaxed);
+    }
+    return value;
 #else
     return 0;
 #endif
