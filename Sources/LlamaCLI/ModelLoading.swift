@@ -46,14 +46,40 @@ func ggufVocabulary(fromSentencePiece path: String) throws -> GGUFVocabulary {
                           bosId: tokenizer.bosId, eosId: tokenizer.eosId, unknownId: tokenizer.unkId, paddingId: tokenizer.padId)
 }
 
-/// The tokenizer of a model: `tokenizer.model` in a Hugging Face folder (or beside a GGUF
-/// file), or the one `--tokenizer` names.
+/// The tokenizer of a model: the one `--tokenizer` names, else `tokenizer.model` in a Hugging
+/// Face folder or beside a GGUF file, else the vocabulary inside the GGUF file (as llama.cpp
+/// uses it: a SentencePiece BPE vocabulary with LLaMA's normalizer settings).
 func openTokenizer(model: String, explicit: String?) throws -> SentencePieceTokenizer {
     let candidates = explicit.map { [$0] } ?? [
         model + "/tokenizer.model", ((model as NSString).deletingLastPathComponent as NSString).appendingPathComponent("tokenizer.model"),
     ]
-    guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-        throw ValidationError("no tokenizer: \(candidates.joined(separator: " or ")) does not exist; pass --tokenizer or --prompt-ids")
+    if let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+        return try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: path))
+    }
+    if explicit == nil, model.hasSuffix(".gguf"), let tokenizer = try ggufTokenizer(path: model) { return tokenizer }
+    throw ValidationError("no tokenizer: \(candidates.joined(separator: " or ")) does not exist and the model has no GGUF vocabulary; pass --tokenizer or --prompt-ids")
+}
+
+/// The tokenizer in a GGUF file's `tokenizer.ggml.*` keys (nil when it has none), as llama.cpp
+/// uses it: a SentencePiece BPE vocabulary with LLaMA's normalizer settings.
+func ggufTokenizer(path: String) throws -> SentencePieceTokenizer? {
+    guard let vocabulary = try GGUFModel.vocabulary(path: path) else { return nil }
+    guard vocabulary.model == "llama" else {
+        throw ValidationError("\(path): tokenizer.ggml.model is '\(vocabulary.model)'; only SentencePiece ('llama') vocabularies are supported")
+    }
+    guard let unknown = vocabulary.unknownId ?? vocabulary.types.firstIndex(of: 2).map(Int32.init) else {
+        throw ValidationError("\(path): the vocabulary has no unknown token")
+    }
+    return try SentencePieceTokenizer(pieces: vocabulary.tokens, scores: vocabulary.scores, types: vocabulary.types,
+                                      unknownId: unknown, bosId: vocabulary.bosId, eosId: vocabulary.eosId,
+                                      padId: vocabulary.paddingId, addSpacePrefix: vocabulary.addSpacePrefix, source: path)
+}
+
+/// A tokenizer file for the `tokenizer` commands: a SentencePiece `.model`, or a `.gguf` file's vocabulary.
+func openTokenizerFile(_ path: String) throws -> SentencePieceTokenizer {
+    if path.hasSuffix(".gguf") {
+        guard let tokenizer = try ggufTokenizer(path: path) else { throw ValidationError("\(path): the GGUF file has no tokenizer vocabulary") }
+        return tokenizer
     }
     return try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: path))
 }

@@ -31,7 +31,7 @@ struct TokenizerEncodeCommand: ParsableCommand {
         commandName: "encode",
         abstract: "Encode text lines into ids or pieces (spm_encode flags).",
         discussion: """
-            Flags: --model=M (required), --output_format=id|piece (default piece), --input=FILE[,FILE] \
+            Flags: --model=M (required: a SentencePiece .model, or a .gguf file's vocabulary), --output_format=id|piece (default piece), --input=FILE[,FILE] \
             (default stdin), --output=FILE (default stdout), --extra_options=bos:eos, --json (one JSON \
             object per line), --num_threads=N (default: all cores).
             """)
@@ -57,7 +57,7 @@ struct TokenizerEncodeCommand: ParsableCommand {
                 throw TokenizerCLIError.usage("--extra_options: \(option) is not supported (bos, eos)")
             }
 
-            let tokenizer = try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: modelPath))
+            let tokenizer = try openTokenizerFile(modelPath)
             // Lines are read and written in blocks, so memory does not grow with the input.
             let writer = try TokenizerIO.LineWriter(path: output)
             func encodeBlock(_ lines: [[UInt8]]) {
@@ -122,7 +122,7 @@ struct TokenizerDecodeCommand: ParsableCommand {
             let json = try parsed.boolean("json") ?? false
             try parsed.checkAllUsed()
 
-            let tokenizer = try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: modelPath))
+            let tokenizer = try openTokenizerFile(modelPath)
             var text = ""
             for (number, line) in try TokenizerIO.readLines(inputs).enumerated() {
                 let fields = String(decoding: line, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
@@ -160,7 +160,7 @@ struct TokenizerInfoCommand: ParsableCommand {
             guard let modelPath = parsed.string("model") else { throw TokenizerCLIError.usage("--model is required") }
             let json = try parsed.boolean("json") ?? false
             try parsed.checkAllUsed()
-            let tokenizer = try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: modelPath))
+            let tokenizer = try openTokenizerFile(modelPath)
             let model = tokenizer.model
             var counts: [String: Int] = [:]
             for id in 0..<tokenizer.vocabularySize {

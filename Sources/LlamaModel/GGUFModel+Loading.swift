@@ -60,7 +60,14 @@ extension GGUFModel {
                               bosId: id("bos_token_id"), eosId: id("eos_token_id"), unknownId: id("unknown_token_id"),
                               paddingId: id("padding_token_id"),
                               addBOS: file["tokenizer.ggml.add_bos_token"]?.bool ?? true,
-                              addEOS: file["tokenizer.ggml.add_eos_token"]?.bool ?? false)
+                              addEOS: file["tokenizer.ggml.add_eos_token"]?.bool ?? false,
+                              addSpacePrefix: file["tokenizer.ggml.add_space_prefix"]?.bool ?? true,
+                              model: file["tokenizer.ggml.model"]?.string ?? "llama")
+    }
+
+    /// The `tokenizer.ggml.*` vocabulary of the GGUF file at `path`, when it has one.
+    public static func vocabulary(path: String) throws -> GGUFVocabulary? {
+        try readVocabulary(GGUFFile(path: path))
     }
 
     /// Float weights in Hugging Face's layout (q/k back in rotate-half order), e.g. to save

@@ -13,9 +13,14 @@ public struct GGUFVocabulary: Equatable, Sendable {
     public var paddingId: Int32?
     public var addBOS = true
     public var addEOS = false
+    /// `tokenizer.ggml.add_space_prefix`: a space before the text (SentencePiece's dummy prefix).
+    public var addSpacePrefix = true
+    /// `tokenizer.ggml.model`: "llama" for a SentencePiece vocabulary.
+    public var model = "llama"
 
     public init(tokens: [String], scores: [Float], types: [Int32], bosId: Int32?, eosId: Int32?, unknownId: Int32?,
-                paddingId: Int32? = nil, addBOS: Bool = true, addEOS: Bool = false) {
+                paddingId: Int32? = nil, addBOS: Bool = true, addEOS: Bool = false, addSpacePrefix: Bool = true,
+                model: String = "llama") {
         self.tokens = tokens
         self.scores = scores
         self.types = types
@@ -25,6 +30,8 @@ public struct GGUFVocabulary: Equatable, Sendable {
         self.paddingId = paddingId
         self.addBOS = addBOS
         self.addEOS = addEOS
+        self.addSpacePrefix = addSpacePrefix
+        self.model = model
     }
 }
 

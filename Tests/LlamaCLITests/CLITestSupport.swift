@@ -30,8 +30,18 @@ enum CLI {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw NSError(domain: "CLI", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(executable) is not built: run swift build first"])
         }
+        return try launch(executable, arguments, input: input, environment: environment)
+    }
+
+    /// Runs `python3 -c script arguments…` (the reference tools' side of a comparison).
+    static func python(_ script: String, _ arguments: [String]) throws -> Result {
+        try launch("/usr/bin/env", ["python3", "-c", script] + arguments)
+    }
+
+    private static func launch(_ path: String, _ arguments: [String], input: String? = nil,
+                               environment: [String: String] = [:]) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe(), errors = Pipe(), stdin = Pipe()

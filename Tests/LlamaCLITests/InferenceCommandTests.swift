@@ -85,6 +85,25 @@ final class ConversionCommandTests: XCTestCase {
         XCTAssertEqual(quantize.status, 0, quantize.errors)
         let vocabulary = try LlamaCoreGGUFCheck.tokens(gguf)
         XCTAssertEqual(Array(vocabulary.prefix(5)), ["<unk>", "<s>", "</s>", "▁t", "he"])
+        // That vocabulary is the tokenizer (no tokenizer.model beside the file): it encodes as
+        // sentencepiece does with the original model. Plain text (single spaces, nothing NFKC
+        // changes), so the fixture's nmt_nfkc normalizer and the identity one a GGUF implies agree.
+        let lines = ["It was a bright cold day in April", "and the clocks were striking 13.", "Hello, world!"]
+        let input = directory + "/lines.txt"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let ours = try CLI.run(["tokenizer", "encode", "--model=" + gguf, "--output_format=id", "--input=" + input])
+        XCTAssertEqual(ours.status, 0, ours.errors)
+        let reference = try CLI.python("""
+            import sys, sentencepiece as spm
+            sp = spm.SentencePieceProcessor(model_file=sys.argv[1])
+            for line in open(sys.argv[2], encoding='utf-8').read().splitlines(): print(' '.join(map(str, sp.encode(line))))
+            """, [CLI.tinyLlama + "/tokenizer.model", input])
+        XCTAssertEqual(reference.status, 0, reference.errors)
+        XCTAssertEqual(reference.output.split(separator: "\n").count, 3)
+        XCTAssertEqual(ours.output.split(separator: "\n"), reference.output.split(separator: "\n"))
+        let generate = try CLI.run(["generate", "--model", gguf, "--prompt", "It was a", "--max-tokens", "4", "--greedy"])
+        XCTAssertEqual(generate.status, 0, generate.errors)
+        XCTAssertTrue(generate.output.hasPrefix("It was a"), generate.output)
         let back = directory + "/back"
         let convert = try CLI.run(["convert", "--input", gguf, "--output", back, "--type", "f32"])
         XCTAssertEqual(convert.status, 0, convert.errors)

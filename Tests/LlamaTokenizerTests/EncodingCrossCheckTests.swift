@@ -39,6 +39,29 @@ final class EncodingCrossCheckTests: XCTestCase {
         try assertMatchesSentencePiece(model: model)
     }
 
+    /// A LLaMA-like model rebuilt from its bare vocabulary (pieces, scores and types, all a GGUF
+    /// file keeps of it, as sentencepiece lists them) encodes and decodes as the `.model` file.
+    func testTokenizerFromVocabularyMatchesSentencePiece() throws {
+        let directory = try ReferenceTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let corpus = try ReferenceTool.sharedCorpus("botchan.txt")
+        let (model, _) = try ReferenceTool.train(input: corpus, prefix: directory.appendingPathComponent("llama"), options: [
+            "model_type": "bpe", "vocab_size": 3000, "byte_fallback": true, "split_digits": true,
+            "normalization_rule_name": "identity", "remove_extra_whitespaces": false,
+        ])
+        let vocabulary = try ReferenceTool.vocabulary(model: model)
+        let tokenizer = try SentencePieceTokenizer(
+            pieces: vocabulary.map(\.piece), scores: vocabulary.map(\.score), types: vocabulary.map { Int32($0.type) },
+            unknownId: 0, bosId: 1, eosId: 2, padId: nil, source: "vocabulary")
+        XCTAssertEqual(tokenizer.vocabularySize, 3000)
+        try assertMatchesSentencePiece(model: model, tokenizer: tokenizer)
+        // Lists that disagree are refused, naming the source.
+        XCTAssertThrowsError(try SentencePieceTokenizer(pieces: ["<unk>", "a"], scores: [0], types: [2, 1], unknownId: 0,
+                                                        bosId: nil, eosId: nil, padId: nil, source: "x.gguf")) { error in
+            XCTAssertTrue("\(error)".contains("x.gguf"), "\(error)")
+        }
+    }
+
     /// NFKC without the dummy prefix; unknown runs without byte fallback.
     func testNFKCWithoutDummyPrefixMatchesSentencePiece() throws {
         let directory = try ReferenceTool.temporaryDirectory()
@@ -83,12 +106,14 @@ final class EncodingCrossCheckTests: XCTestCase {
 
 extension XCTestCase {
     /// Encodes the mixed corpus with both implementations and compares line by line.
-    func assertMatchesSentencePiece(model: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// `tokenizer` (default: `model` read by this module) against sentencepiece running `model`.
+    func assertMatchesSentencePiece(model: URL, tokenizer given: SentencePieceTokenizer? = nil,
+                                    file: StaticString = #filePath, line: UInt = #line) throws {
         let corpus = try ReferenceTool.fixture("mixed_corpus.txt")
         let expected = try ReferenceTool.encode(model: model, lines: corpus)
         let lines = try ReferenceTool.lines(of: corpus)
         XCTAssertEqual(expected.count, lines.count, file: file, line: line)
-        let tokenizer = try SentencePieceTokenizer(contentsOf: model)
+        let tokenizer = try given ?? SentencePieceTokenizer(contentsOf: model)
         var failures = 0
         for (index, (input, reference)) in zip(lines, expected).enumerated() {
             let ids = tokenizer.encode(bytes: input)
