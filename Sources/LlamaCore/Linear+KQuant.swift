@@ -20,7 +20,7 @@ extension Linear {
     /// Below this many input rows interleaved Q4_K / Q6_K records are read in place, four rows
     /// at a time against each record (`llama_gemm_q4_kx8_q8_k`); from it on each group of
     /// eight is gathered back to row order for the eight-row unpacking. One core, 512×2048, in
-    /// place against gathered: Q4_K 101–126 against 15–75 GFLOP/s at 2–16 rows, 102 against 105
+    /// place against gathered: Q4_K 84–152 against 12–95 GFLOP/s at 2–16 rows, 102 against 105
     /// at 32, 170 against 167 at 128. `LLAMA_KQUANT_GATHER_ROWS` overrides.
     nonisolated(unsafe) public static var kQuantGatherRows =
         Int(ProcessInfo.processInfo.environment["LLAMA_KQUANT_GATHER_ROWS"] ?? "") ?? 32
