@@ -265,6 +265,13 @@ ALWAYS_INLINE void few_rows(int q6, size_t superblocks, const uint8_t *records, 
 }
 #endif
 
+// Rows first..<last of a row-order Q4_K / Q6_K matrix (llama_kquant_dot.c).
+static void row_kernel(int q6, size_t superblocks, const uint8_t *w, size_t first, size_t last, const llama_block_q8_k *x,
+                       size_t tokens, float *y, size_t ldy, int accumulate) {
+    if (q6) llama_gemm_q6_k_q8_k(superblocks, w, first, last, x, tokens, y, ldy, accumulate);
+    else llama_gemm_q4_k_q8_k(superblocks, w, first, last, x, tokens, y, ldy, accumulate);
+}
+
 // Each group gathered back to GGML's row order, then the eight-row unpacking of
 // llama_kquant_gemm.c (and the row kernel for what it leaves: everything without AVX2).
 static void gathered(int q6, size_t superblocks, const uint8_t *records, size_t first_group, size_t last_group,
@@ -283,8 +290,7 @@ static void gathered(int q6, size_t superblocks, const uint8_t *records, size_t 
                     for (size_t b = 0; b < superblocks; b++) {
                         llama_kquant_x8_gather_row(q6, group + b * record_bytes(q6), 1, r, block);
                         float part = 0;
-                        if (q6) llama_gemm_q6_k_q8_k(1, block, 0, 1, x + t * superblocks + b, 1, &part, 1, 0);
-                        else llama_gemm_q4_k_q8_k(1, block, 0, 1, x + t * superblocks + b, 1, &part, 1, 0);
+                        row_kernel(q6, 1, block, 0, 1, x + t * superblocks + b, 1, &part, 1, 0);
                         value += part;
                     }
                     out[t * ldy + r] = value;
@@ -295,10 +301,7 @@ static void gathered(int q6, size_t superblocks, const uint8_t *records, size_t 
         for (size_t r = 0; r < 8; r++) llama_kquant_x8_gather_row(q6, group, superblocks, r, rows + r * row_bytes);
         const size_t done = q6 ? llama_gemm_q6_k_x8_q8_k(superblocks, rows, 0, 8, x, tokens, out, ldy, accumulate)
                                : llama_gemm_q4_k_x8_q8_k(superblocks, rows, 0, 8, x, tokens, out, ldy, accumulate);
-        if (done < 8) {
-            if (q6) llama_gemm_q6_k_q8_k(superblocks, rows, done, 8, x, tokens, out, ldy, accumulate);
-            else llama_gemm_q4_k_q8_k(superblocks, rows, done, 8, x, tokens, out, ldy, accumulate);
-        }
+        if (done < 8) row_kernel(q6, superblocks, rows, done, 8, x, tokens, out, ldy, accumulate);
     }
     free(rows);
 }
