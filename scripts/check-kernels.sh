@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds Tests/Native/quantized_kernels_check.c with the C kernels at every SIMD level they have
-# and runs it: x86 AVX2 and plain C (both under AddressSanitizer and UBSan), and ARM (aarch64
-# cross compiler, run by qemu-user) on a CPU with the dot-product instruction and on one
-# without it. Each run compares the Q8_0 / Q4_0 / Q4_K / Q6_K products against float64 sums; exits non-zero
+# and runs it: x86 AVX2, x86 AVX-512 VNNI (its instructions emulated by SIMDe, as this machine
+# and qemu have no AVX-512) and plain C (all three under AddressSanitizer and UBSan), and ARM
+# (aarch64 cross compiler, run by qemu-user) on a CPU with the dot-product instruction and on
+# one without it. It also checks that the native VNNI kernels compile to VPDPBUSD. Each run compares the Q8_0 / Q4_0 / Q4_K / Q6_K products against float64 sums; exits non-zero
 # if any build fails a check. Part of scripts/test.sh; scripts/setup.sh installs the tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,17 @@ run() {
 
 cc -o "$work/avx2" "${flags[@]}" -fsanitize=address,undefined -fno-sanitize-recover=undefined -mavx2 -mfma -mf16c \
     "${sources[@]}" -lm -lpthread
-run "x86 AVX2" "$work/avx2"
+run "x86 AVX2" env EXPECT_DOTPROD=$(grep -q avx512_vnni /proc/cpuinfo && echo 1 || echo 0) "$work/avx2"
+objdump -d --no-show-raw-insn "$work/avx2" >"$work/avx2.s"
+grep -q 'vpdpbusd.*zmm' "$work/avx2.s" ||
+    { echo "check-kernels: the AVX-512 VNNI kernels did not compile to vpdpbusd on zmm registers" >&2; exit 1; }
+if [ ! -f /usr/include/simde/x86/avx512.h ]; then
+    echo "check-kernels: SIMDe (libsimde-dev) is needed for the emulated AVX-512 VNNI build (scripts/setup.sh installs it)" >&2
+    exit 1
+fi
+cc -o "$work/vnni" "${flags[@]}" -DLLAMA_AVX512_EMULATION -Wno-psabi -fsanitize=address,undefined \
+    -fno-sanitize-recover=undefined -mavx2 -mfma -mf16c "${sources[@]}" -lm -lpthread
+run "x86 AVX-512 VNNI (emulated by SIMDe)" env EXPECT_DOTPROD=1 "$work/vnni"
 cc -o "$work/plain" "${flags[@]}" -fsanitize=address,undefined -fno-sanitize-recover=undefined \
     "${sources[@]}" -lm -lpthread
 run "plain C" "$work/plain"

@@ -2,13 +2,13 @@
 # Installs what the toolkit and its tests need on a Debian machine with the Swift toolchain:
 # OpenBLAS (the matrix kernels), pkg-config (to find it), OpenMPI (multi-process training;
 # loaded at run time, optional for building), the aarch64 cross compiler and qemu-user (the ARM
-# builds of the C kernels in scripts/check-kernels.sh), and the reference tools the tests compare
+# builds of the C kernels in scripts/check-kernels.sh), SIMDe (its emulated AVX-512 VNNI build), and the reference tools the tests compare
 # against (Python sentencepiece, safetensors, numpy, gguf).
 set -euo pipefail
 
 need_apt=()
 for package in libopenblas-dev pkg-config zlib1g-dev bzip2 libopenmpi-dev openmpi-bin \
-               gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user; do
+               gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libsimde-dev; do
     dpkg -s "$package" >/dev/null 2>&1 || need_apt+=("$package")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

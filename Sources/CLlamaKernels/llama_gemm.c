@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "llama_simd.h"
+#include "llama_vnni.h"
 
 #define GROUP 8
 
@@ -93,10 +94,10 @@ static void pack(int q4, const void *w, size_t blocks, __m256i *packed, float *s
 // buffer); lanes are the eight rows. One core, 2048×768: Q4_0 160–168 GFLOP/s from 2 to 128 rows,
 // where packing the group first gave 101–147 (2 rows: 101, 128 rows: 147).
 #define FEW_TILE 4
-// dy and eight_sums: the activation blocks' scales and 8·Σ values (Q4_0), token by token.
+// dy and x_sums: the activation blocks' scales and sums of values, token by token.
 __attribute__((always_inline)) static inline void tile(int q4, size_t blocks, const unsigned char *records,
                                                                   const llama_block_q8_0 *x, const float *dy,
-                                                                  const int32_t *eight_sums, const int n, float *out,
+                                                                  const int32_t *x_sums, const int n, float *out,
                                                                   size_t ldo, int accumulate) {
     const size_t record_size = q4 ? sizeof(llama_block_q4_0x8) : sizeof(llama_block_q8_0x8);
     const __m256i mask = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
@@ -126,7 +127,7 @@ __attribute__((always_inline)) static inline void tile(int q4, size_t blocks, co
         const __m256 scales = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)record));
         for (int t = 0; t < n; t++) {
             __m256i dot = sums[t];
-            if (q4) dot = _mm256_sub_epi32(_mm256_madd_epi16(dot, ones), _mm256_set1_epi32(eight_sums[t * blocks + i]));
+            if (q4) dot = _mm256_sub_epi32(_mm256_madd_epi16(dot, ones), _mm256_set1_epi32(8 * x_sums[t * blocks + i]));
             acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(scales, _mm256_broadcast_ss(dy + t * blocks + i)), acc[t]);
         }
     }
@@ -141,17 +142,18 @@ static int interleaved_product(int q4, size_t blocks, const void *w, size_t firs
                       const llama_block_q8_0 *x, size_t tokens, float *out, size_t ldo, int accumulate) {
     const size_t record_size = q4 ? sizeof(llama_block_q4_0x8) : sizeof(llama_block_q8_0x8);
     float *dy = malloc(sizeof(float) * tokens * blocks);
-    int32_t *eight_sums = malloc(sizeof(int32_t) * tokens * blocks);
-    if (!dy || !eight_sums) {
-        free(dy); free(eight_sums);
+    int32_t *x_sums = malloc(sizeof(int32_t) * tokens * blocks);
+    if (!dy || !x_sums) {
+        free(dy); free(x_sums);
         return 0;
     }
     for (size_t b = 0; b < tokens * blocks; b++) {
         dy[b] = _cvtsh_ss(x[b].d);
         int32_t sum = 0;
         for (int e = 0; e < LLAMA_QK; e++) sum += x[b].qs[e];
-        eight_sums[b] = 8 * sum;
+        x_sums[b] = sum;
     }
+    const int vnni = llama_vnni_available();
     // Activation rows in chunks that stay in L2 while the groups pass by.
     size_t chunk = (256 * 1024) / (blocks * sizeof(llama_block_q8_0));
     chunk = chunk < FEW_TILE ? FEW_TILE : chunk / FEW_TILE * FEW_TILE;
@@ -162,16 +164,21 @@ static int interleaved_product(int q4, size_t blocks, const void *w, size_t firs
             for (size_t t = start; t < end; t += FEW_TILE) {
                 const size_t at = t * blocks;
                 float *y = out + t * ldo + g * GROUP;
-                switch (end - t < FEW_TILE ? end - t : FEW_TILE) {
-                case 4: tile(q4, blocks, records, x + at, dy + at, eight_sums + at, 4, y, ldo, accumulate); break;
-                case 3: tile(q4, blocks, records, x + at, dy + at, eight_sums + at, 3, y, ldo, accumulate); break;
-                case 2: tile(q4, blocks, records, x + at, dy + at, eight_sums + at, 2, y, ldo, accumulate); break;
-                default: tile(q4, blocks, records, x + at, dy + at, eight_sums + at, 1, y, ldo, accumulate); break;
+                const int n = end - t < FEW_TILE ? (int)(end - t) : FEW_TILE;
+                if (vnni) {
+                    llama_vnni_tile(q4, blocks, records, x + at, dy + at, x_sums + at, n, y, ldo, accumulate);
+                    continue;
+                }
+                switch (n) {
+                case 4: tile(q4, blocks, records, x + at, dy + at, x_sums + at, 4, y, ldo, accumulate); break;
+                case 3: tile(q4, blocks, records, x + at, dy + at, x_sums + at, 3, y, ldo, accumulate); break;
+                case 2: tile(q4, blocks, records, x + at, dy + at, x_sums + at, 2, y, ldo, accumulate); break;
+                default: tile(q4, blocks, records, x + at, dy + at, x_sums + at, 1, y, ldo, accumulate); break;
                 }
             }
         }
     }
-    free(dy); free(eight_sums);
+    free(dy); free(x_sums);
     return 1;
 }
 

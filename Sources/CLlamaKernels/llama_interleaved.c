@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "llama_simd.h"
+#include "llama_vnni.h"
 
 #define ROWS 8
 
@@ -115,18 +116,18 @@ static inline __m256i record_q8(const llama_block_q8_0x8 *b, const int8_t *xq) {
 }
 
 // y[8g..8g+7] (=, or += when accumulate) for the `count` (≤ STREAMS) groups g in `groups`, read
-// block by block side by side; dy and eight_sums: the activation blocks' scales and 8·Σ values.
+// block by block side by side; dy and x_sums: the activation blocks' scales and sums of values.
 __attribute__((always_inline)) static inline void group_products(int q4, size_t blocks, const void *w,
                                                                 const size_t *groups, int count,
                                                                 const llama_block_q8_0 *x, const float *dy,
-                                                                const int32_t *eight_sums, float *y, int accumulate) {
+                                                                const int32_t *x_sums, float *y, int accumulate) {
     const size_t record = q4 ? sizeof(llama_block_q4_0x8) : sizeof(llama_block_q8_0x8);
     __m256 acc[STREAMS];
     for (int k = 0; k < count; k++) acc[k] = _mm256_setzero_ps();
     for (size_t i = 0; i < blocks; i++) {
         const int8_t *xq = x[i].qs;
         const __m256 d = _mm256_broadcast_ss(dy + i);
-        const __m256i correction = _mm256_set1_epi32(q4 ? eight_sums[i] : 0);
+        const __m256i correction = _mm256_set1_epi32(q4 ? 8 * x_sums[i] : 0);
         for (int k = 0; k < count; k++) {
             const unsigned char *b = (const unsigned char *)w + (groups[k] * blocks + i) * record;
             const __m256i dot = q4 ? _mm256_sub_epi32(record_q4((const llama_block_q4_0x8 *)b, xq), correction)
@@ -144,13 +145,13 @@ __attribute__((always_inline)) static inline void group_products(int q4, size_t 
 __attribute__((always_inline)) static inline void gemv(int q4, size_t blocks, const void *w, size_t first,
                                                       size_t last, const llama_block_q8_0 *x, float *y,
                                                       int accumulate) {
-    // Per activation block: its scale and (Q4_0) 8·Σ of its values, once for all groups.
+    // Per activation block: its scale and the sum of its values, once for all groups.
     float small_scales[512];
     int32_t small_sums[512];
     float *dy = blocks <= 512 ? small_scales : malloc(blocks * sizeof(float));
-    int32_t *eight_sums = blocks <= 512 ? small_sums : malloc(blocks * sizeof(int32_t));
-    if (!dy || !eight_sums) {
-        if (blocks > 512) { free(dy); free(eight_sums); }
+    int32_t *x_sums = blocks <= 512 ? small_sums : malloc(blocks * sizeof(int32_t));
+    if (!dy || !x_sums) {
+        if (blocks > 512) { free(dy); free(x_sums); }
         float sums[ROWS];
         for (size_t g = first; g < last; g++) {
             group_scalar(q4, blocks, w, g, x, sums);
@@ -162,17 +163,22 @@ __attribute__((always_inline)) static inline void gemv(int q4, size_t blocks, co
         dy[i] = _cvtsh_ss(x[i].d);
         int32_t sum = 0;
         for (int e = 0; e < LLAMA_QK; e++) sum += x[i].qs[e];
-        eight_sums[i] = 8 * sum;
+        x_sums[i] = sum;
     }
+    const int vnni = llama_vnni_available();
     const size_t per = (last - first) / STREAMS;
     for (size_t s = 0; s < per; s++) {
         size_t groups[STREAMS];
         for (int k = 0; k < STREAMS; k++) groups[k] = first + s + k * per;
-        group_products(q4, blocks, w, groups, STREAMS, x, dy, eight_sums, y, accumulate);
+        if (vnni) llama_vnni_group_products(q4, blocks, w, groups, STREAMS, x, dy, x_sums, y, accumulate);
+        else group_products(q4, blocks, w, groups, STREAMS, x, dy, x_sums, y, accumulate);
     }
     // The groups left over after the four equal parts, one at a time.
-    for (size_t g = first + STREAMS * per; g < last; g++) group_products(q4, blocks, w, &g, 1, x, dy, eight_sums, y, accumulate);
-    if (blocks > 512) { free(dy); free(eight_sums); }
+    for (size_t g = first + STREAMS * per; g < last; g++) {
+        if (vnni) llama_vnni_group_products(q4, blocks, w, &g, 1, x, dy, x_sums, y, accumulate);
+        else group_products(q4, blocks, w, &g, 1, x, dy, x_sums, y, accumulate);
+    }
+    if (blocks > 512) { free(dy); free(x_sums); }
 }
 #else
 #if defined(LLAMA_NEON)

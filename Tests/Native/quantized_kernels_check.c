@@ -1,6 +1,7 @@
 // Checks the Q8_0 / Q4_0 and Q4_K / Q6_K kernels of CLlamaKernels against float64 sums of the
-// values they multiply, in whatever SIMD level the file is compiled for: x86 AVX2, plain C, or ARM with and
-// without the dot-product instruction (run under qemu by scripts/check-kernels.sh). The Swift
+// values they multiply, in whatever SIMD level the file is compiled for: x86 AVX2 (with AVX-512 VNNI
+// where the CPU has it, or emulated by SIMDe), plain C, or ARM with and without the dot-product
+// instruction (run under qemu by scripts/check-kernels.sh). The Swift
 // tests cover the AVX2 build through the library; this covers the other builds too.
 // Exit status 1 and a line per failure when a product is off.
 #include <math.h>
@@ -10,6 +11,7 @@
 
 #include "llama_kernels.h"
 #include "llama_simd.h"
+#include "llama_vnni.h"
 
 static int failures = 0, checks = 0;
 
@@ -153,14 +155,14 @@ int main(void) {
     const int dotprod = llama_has_dotprod();
     printf("ARM build, dot-product instruction %s\n", dotprod ? "used" : "not available: plain C");
 #elif defined(LLAMA_AVX2)
-    const int dotprod = 0;
-    printf("x86 AVX2 build\n");
+    const int dotprod = llama_vnni_available();
+    printf("x86 AVX2 build, AVX-512 VNNI %s\n", dotprod ? "used" : "not available");
 #else
     const int dotprod = 0;
     printf("plain C build\n");
 #endif
     if (expected && atoi(expected) != dotprod) {
-        fprintf(stderr, "FAIL: expected the dot-product path %s\n", atoi(expected) ? "on" : "off");
+        fprintf(stderr, "FAIL: expected the dot-product (SDOT / VNNI) path %s\n", atoi(expected) ? "on" : "off");
         return 1;
     }
     const size_t shapes[][3] = {{8, 1, 1}, {16, 3, 2}, {40, 24, 5}, {24, 64, 17}};

@@ -1,5 +1,6 @@
 // Integer dot-product kernels on GGML's quantized block layouts, where Swift SIMD cannot
-// express the instructions (AVX2 maddubs on x86, SDOT on ARM). Scalar code elsewhere.
+// express the instructions (AVX2 maddubs and AVX-512 VNNI vpdpbusd on x86, SDOT on ARM).
+// Scalar code elsewhere.
 #ifndef LLAMA_KERNELS_H
 #define LLAMA_KERNELS_H
 
