@@ -259,12 +259,7 @@ public enum Linear {
                                          activations: UnsafeMutableRawPointer) {
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
         let blocks = inFeatures / 32
-        let quantizedInput = activations.assumingMemoryBound(to: llama_block_q8_0.self)
-        Parallel.forRanges(rows, minimumPerThread: 4) { first, last in
-            for t in first..<last {
-                llama_quantize_row_q8_0(input + t * inFeatures, quantizedInput + t * blocks, inFeatures)
-            }
-        }
+        let quantizedInput = quantizeActivations(input, rows: rows, inFeatures: inFeatures, into: activations)
         let isQ8 = weight.dtype == .q8_0
         if weight.layout == .interleaved8 {
             interleavedForward(output: output, input: UnsafePointer(quantizedInput), weight: weight, rows: rows,
@@ -287,24 +282,45 @@ public enum Linear {
 }
 
 extension Linear {
+    /// Input rows quantized to Q8_0 blocks (as llama.cpp does) into `activations`.
+    static func quantizeActivations(_ input: UnsafePointer<Float>, rows: Int, inFeatures: Int,
+                                    into activations: UnsafeMutableRawPointer) -> UnsafeMutablePointer<llama_block_q8_0> {
+        let blocks = inFeatures / 32
+        let quantized = activations.assumingMemoryBound(to: llama_block_q8_0.self)
+        Parallel.forRanges(rows, minimumPerThread: 4) { first, last in
+            for t in first..<last {
+                llama_quantize_row_q8_0(input + t * inFeatures, quantized + t * blocks, inFeatures)
+            }
+        }
+        return quantized
+    }
+
     /// y = x · Wᵀ for an `.interleaved8` Q8_0 / Q4_0 W and Q8_0 activation rows: groups of eight
-    /// weight rows split over the cores; one row through the lanes-are-rows product
-    /// (`llama_gemv_*x8`, four far-apart groups at a time), several through the GEMM.
+    /// weight rows split over the cores (`interleavedGroups` on each part).
     static func interleavedForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<llama_block_q8_0>,
                                    weight: Tensor, rows: Int, accumulate: Bool) {
+        Parallel.forRanges(weight.shape[0] / 8, minimumPerThread: 2) { first, last in
+            interleavedGroups(first..<last, output: output, input: input, weight: weight, rows: rows, accumulate: accumulate)
+        }
+    }
+
+    /// Groups `groups` of eight rows of an `.interleaved8` Q8_0 / Q4_0 W times Q8_0 activation
+    /// rows, on this thread: one row through the lanes-are-rows product (`llama_gemv_*x8`, four
+    /// far-apart groups at a time), several through the GEMM.
+    static func interleavedGroups(_ groups: Range<Int>, output: UnsafeMutablePointer<Float>,
+                                  input: UnsafePointer<llama_block_q8_0>, weight: Tensor, rows: Int, accumulate: Bool) {
         let outFeatures = weight.shape[0], blocks = weight.shape[1] / 32
         let q8 = UnsafePointer(weight.rawPointer.assumingMemoryBound(to: llama_block_q8_0x8.self))
         let q4 = UnsafePointer(weight.rawPointer.assumingMemoryBound(to: llama_block_q4_0x8.self))
         let isQ8 = weight.dtype == .q8_0, add: Int32 = accumulate ? 1 : 0
-        Parallel.forRanges(outFeatures / 8, minimumPerThread: 2) { first, last in
-            if rows == 1 {
-                if isQ8 { llama_gemv_q8_0x8_q8_0(blocks, q8, first, last, input, output, add) }
-                else { llama_gemv_q4_0x8_q8_0(blocks, q4, first, last, input, output, add) }
-            } else if isQ8 {
-                llama_gemm_q8_0x8_q8_0(blocks, q8, first, last, input, rows, output, outFeatures, add)
-            } else {
-                llama_gemm_q4_0x8_q8_0(blocks, q4, first, last, input, rows, output, outFeatures, add)
-            }
+        let first = groups.lowerBound, last = groups.upperBound
+        if rows == 1 {
+            if isQ8 { llama_gemv_q8_0x8_q8_0(blocks, q8, first, last, input, output, add) }
+            else { llama_gemv_q4_0x8_q8_0(blocks, q4, first, last, input, output, add) }
+        } else if isQ8 {
+            llama_gemm_q8_0x8_q8_0(blocks, q8, first, last, input, rows, output, outFeatures, add)
+        } else {
+            llama_gemm_q4_0x8_q8_0(blocks, q4, first, last, input, rows, output, outFeatures, add)
         }
     }
 

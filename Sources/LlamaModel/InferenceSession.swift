@@ -215,11 +215,12 @@ public final class InferenceSession: @unchecked Sendable {
         for (index, layer) in weights.layers.enumerated() {
             RMSNorm.forward(output: normalized, input: residual, weight: layer.attentionNorm.floats,
                             rows: count, dimension: dim, epsilon: config.rmsNormEpsilon)
-            Linear.forward(output: queries, input: normalized, weight: layer.queryProjection, rows: count, workspace: workspace)
+            // Queries, and new keys and values (rotated, then stored at each row's slot and position).
+            Linear.forward(input: normalized, rows: count, workspace: workspace,
+                           products: .init(output: queries, weight: layer.queryProjection),
+                           .init(output: newKeys, weight: layer.keyProjection),
+                           .init(output: newValues, weight: layer.valueProjection))
             rotary.apply(queries, rows: count, headCount: config.headCount, layout: weights.queryKeyLayout, position: { rowPositions[$0] })
-            // New keys and values, rotated, then stored at each row's slot and position.
-            Linear.forward(output: newKeys, input: normalized, weight: layer.keyProjection, rows: count, workspace: workspace)
-            Linear.forward(output: newValues, input: normalized, weight: layer.valueProjection, rows: count, workspace: workspace)
             rotary.apply(newKeys, rows: count, headCount: config.keyValueHeadCount, layout: weights.queryKeyLayout, position: { rowPositions[$0] })
             storeNewKeysAndValues(rows: count, layer: index)
             // Prefill: tiles of rows per head against a packed key panel. (Two sgemms per head
@@ -245,8 +246,8 @@ public final class InferenceSession: @unchecked Sendable {
             Linear.forward(output: residual, input: attended, weight: layer.outputProjection, rows: count, accumulate: true, workspace: workspace)
             RMSNorm.forward(output: normalized, input: residual, weight: layer.feedForwardNorm.floats,
                             rows: count, dimension: dim, epsilon: config.rmsNormEpsilon)
-            Linear.forward(output: gate, input: normalized, weight: layer.gateProjection, rows: count, workspace: workspace)
-            Linear.forward(output: up, input: normalized, weight: layer.upProjection, rows: count, workspace: workspace)
+            Linear.forward(input: normalized, rows: count, workspace: workspace,
+                           products: .init(output: gate, weight: layer.gateProjection), .init(output: up, weight: layer.upProjection))
             SwiGLU.forward(output: gate, gate: gate, up: up, count: count * hidden)
             Linear.forward(output: residual, input: gate, weight: layer.downProjection, rows: count, accumulate: true, workspace: workspace)
         }

@@ -105,4 +105,52 @@ final class InterleavedLayoutTests: XCTestCase {
             }
         }
     }
+
+    /// Weights that share their input (q/k/v, gate/up) in one region: three interleaved
+    /// matrices of both types and unequal heights, split over the cores mid-matrix, against
+    /// float64 sums for one row, a few rows and many rows (integer and unpacked); and with a
+    /// row-order weight among them, one `forward` per weight. Each output equals the single
+    /// product's bit for bit.
+    func testSharedInputProductsEqualExactIntegerMath() throws {
+        var generator = SeededGenerator(seed: 37)
+        let inFeatures = 96, prefillRows = Linear.quantizedIntegerRows + 3
+        let input = (0..<(prefillRows * inFeatures)).map { _ in (generator.nextFloat() - 0.5) * 3 }
+        let rounded = Quantization.quantize(Tensor(shape: [prefillRows, inFeatures], values: input), to: .q8_0).toFloatArray()
+        let originals = [(DType.q4_0, 24), (.q8_0, 40), (.q4_0, 16)].enumerated().map { index, shape in
+            Quantization.quantize(matrix(rows: shape.1, columns: inFeatures, seed: UInt64(11 + index)), to: shape.0)
+        }
+        let interleaved = TensorArena.copies(of: originals, interleaving: originals)
+        XCTAssertEqual(interleaved.map(\.layout), [.interleaved8, .interleaved8, .interleaved8])
+        let workspace = LinearWorkspace()
+        for weights in [interleaved, [interleaved[0], originals[1], interleaved[2]]] {
+            for (count, product) in [(1, Linear.QuantizedProduct.integer), (5, .integer), (prefillRows, .integer),
+                                     (prefillRows, .unpacked)] {
+                Linear.quantizedProduct = product
+                defer { Linear.quantizedProduct = .integer }
+                let heights = weights.map { $0.shape[0] }
+                let buffers = heights.map { UnsafeMutablePointer<Float>.allocate(capacity: count * $0) }
+                defer { buffers.forEach { $0.deallocate() } }
+                for (buffer, height) in zip(buffers, heights) { buffer.initialize(repeating: 7, count: count * height) }
+                Linear.forward(input: input, rows: count, workspace: workspace,
+                               products: .init(output: buffers[0], weight: weights[0]), .init(output: buffers[1], weight: weights[1]),
+                               .init(output: buffers[2], weight: weights[2]))
+                let outputs = zip(buffers, heights).map { Array(UnsafeBufferPointer(start: $0, count: count * $1)) }
+                let seen = count > Linear.quantizedIntegerRows && product == .unpacked ? input : rounded
+                for (m, weight) in weights.enumerated() {
+                    let values = weight.toFloatArray(), outFeatures = weight.shape[0]
+                    var single = [Float](repeating: 0, count: count * outFeatures)
+                    Linear.forward(output: &single, input: input, weight: weight, rows: count)
+                    XCTAssertEqual(outputs[m], single, "weight \(m) \(product) \(count) rows")
+                    for t in 0..<count {
+                        for o in 0..<outFeatures {
+                            var sum = 0.0
+                            for i in 0..<inFeatures { sum += Double(values[o * inFeatures + i]) * Double(seen[t * inFeatures + i]) }
+                            XCTAssertEqual(Double(outputs[m][t * outFeatures + o]), sum, accuracy: 1e-4,
+                                           "weight \(m) \(product) \(count) rows, row \(t) out \(o)")
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
