@@ -47,24 +47,12 @@ extension Linear {
         }
         let superblocks = inFeatures / 256
         let space = workspace ?? LinearWorkspace()
-        let activations = space.reserve(bytes: rows * superblocks * MemoryLayout<llama_block_q8_k>.stride)
-            .bindMemory(to: llama_block_q8_k.self, capacity: rows * superblocks)
-        for t in 0..<rows { llama_quantize_row_q8_k(input + t * inFeatures, activations + t * superblocks, inFeatures) }
+        let x = UnsafePointer(quantizeKQuantActivations(input, rows: rows, inFeatures: inFeatures,
+                                                        into: space.reserve(bytes: kQuantActivationBytes(rows: rows, inFeatures: inFeatures))))
         let add: Int32 = beta == 0 ? 0 : 1
-        let x = UnsafePointer(activations)
         if weight.layout == .interleaved8 {
-            // Groups of eight rows (llama_kquant_x8_products.c): the lanes-are-rows kernels on the
-            // records in place, or from kQuantGatherRows rows on the groups gathered back.
-            let gatherRows = kQuantGatherRows
             Parallel.forRanges(outFeatures / 8, minimumPerThread: 2) { first, last in
-                switch (rows == 1, isQ6) {
-                case (true, false): llama_gemv_q4_kx8_q8_k(superblocks, source, first, last, x, output, add)
-                case (true, true): llama_gemv_q6_kx8_q8_k(superblocks, source, first, last, x, output, add)
-                case (false, false):
-                    llama_gemm_q4_kx8_q8_k(superblocks, source, first, last, x, rows, output, outFeatures, add, gatherRows)
-                case (false, true):
-                    llama_gemm_q6_kx8_q8_k(superblocks, source, first, last, x, rows, output, outFeatures, add, gatherRows)
-                }
+                kQuantInterleavedGroups(first..<last, output: output, input: x, weight: weight, rows: rows, accumulate: beta != 0)
             }
             return
         }
@@ -78,6 +66,38 @@ extension Linear {
             guard start < last else { return }
             if isQ6 { llama_gemm_q6_k_q8_k(superblocks, source, start, last, x, rows, output, outFeatures, add) }
             else { llama_gemm_q4_k_q8_k(superblocks, source, start, last, x, rows, output, outFeatures, add) }
+        }
+    }
+
+    /// Bytes of `rows` input rows as Q8_K blocks.
+    static func kQuantActivationBytes(rows: Int, inFeatures: Int) -> Int {
+        rows * (inFeatures / 256) * MemoryLayout<llama_block_q8_k>.stride
+    }
+
+    /// Input rows quantized to 256-value int8 blocks with the sums of every 16 (ggml's Q8_K).
+    static func quantizeKQuantActivations(_ input: UnsafePointer<Float>, rows: Int, inFeatures: Int,
+                                          into activations: UnsafeMutableRawPointer) -> UnsafeMutablePointer<llama_block_q8_k> {
+        let superblocks = inFeatures / 256
+        let quantized = activations.bindMemory(to: llama_block_q8_k.self, capacity: rows * superblocks)
+        for t in 0..<rows { llama_quantize_row_q8_k(input + t * inFeatures, quantized + t * superblocks, inFeatures) }
+        return quantized
+    }
+
+    /// Groups `groups` of eight rows of an `.interleaved8` Q4_K / Q6_K W times Q8_K activation rows,
+    /// on this thread (llama_kquant_x8_products.c): the lanes-are-rows kernels on the records in
+    /// place, or from kQuantGatherRows rows on the groups gathered back.
+    static func kQuantInterleavedGroups(_ groups: Range<Int>, output: UnsafeMutablePointer<Float>,
+                                        input x: UnsafePointer<llama_block_q8_k>, weight: Tensor, rows: Int, accumulate: Bool) {
+        let outFeatures = weight.shape[0], superblocks = weight.shape[1] / 256
+        let source = UnsafeRawPointer(weight.rawPointer), add: Int32 = accumulate ? 1 : 0
+        let first = groups.lowerBound, last = groups.upperBound
+        switch (rows == 1, weight.dtype == .q6_K) {
+        case (true, false): llama_gemv_q4_kx8_q8_k(superblocks, source, first, last, x, output, add)
+        case (true, true): llama_gemv_q6_kx8_q8_k(superblocks, source, first, last, x, output, add)
+        case (false, false):
+            llama_gemm_q4_kx8_q8_k(superblocks, source, first, last, x, rows, output, outFeatures, add, kQuantGatherRows)
+        case (false, true):
+            llama_gemm_q6_kx8_q8_k(superblocks, source, first, last, x, rows, output, outFeatures, add, kQuantGatherRows)
         }
     }
 }

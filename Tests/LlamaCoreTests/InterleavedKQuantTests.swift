@@ -76,12 +76,7 @@ final class InterleavedKQuantTests: XCTestCase {
         let values = original.toFloatArray()
         var generator = SeededGenerator(seed: 13)
         let input = (0..<(maximumRows * inFeatures)).map { _ in (generator.nextFloat() - 0.5) * 4 }
-        // The activations as the integer kernels see them: per 256 values, d = max|x| / 127, q = round(x / d).
-        var rounded = input
-        for start in stride(from: 0, to: input.count, by: 256) {
-            let d = Double(input[start..<(start + 256)].map { abs($0) }.max() ?? 0) / 127
-            for i in start..<(start + 256) { rounded[i] = Float(d == 0 ? 0 : (Double(input[i]) / d).rounded() * d) }
-        }
+        let rounded = roundedToQ8K(input)
         let saved = (Linear.kQuantIntegerRows, Linear.kQuantGatherRows)
         defer { (Linear.kQuantIntegerRows, Linear.kQuantGatherRows) = saved }
         for (limit, gatherRows) in [(Int.max, saved.1), (Int.max, 1), (3, saved.1)] {
@@ -98,6 +93,54 @@ final class InterleavedKQuantTests: XCTestCase {
                             XCTAssertEqual(Double(result[t * outFeatures + o]), sum, accuracy: 1e-3 * max(1, abs(sum)),
                                            "\(dtype) limit \(limit) gathered from \(gatherRows) rows \(rows) accumulate \(accumulate) row \(t) out \(o)")
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The activations as the K-quant integer kernels see them: per 256 values, d = max|x| / 127,
+    /// q = round(x / d).
+    private func roundedToQ8K(_ input: [Float]) -> [Float] {
+        var rounded = input
+        for start in stride(from: 0, to: input.count, by: 256) {
+            let d = Double(input[start..<(start + 256)].map { abs($0) }.max() ?? 0) / 127
+            for i in start..<(start + 256) { rounded[i] = Float(d == 0 ? 0 : (Double(input[i]) / d).rounded() * d) }
+        }
+        return rounded
+    }
+
+    /// Weights that share their input in one region, mixed as a Q4_K_M file mixes them (Q4_K,
+    /// Q6_K, and a Q4_0 taking Q8_0 activations), split over the cores mid-matrix: against float64
+    /// sums for one, a few and many rows, and bit for bit the single products.
+    func testSharedInputKQuantProductsEqualExactMath() throws {
+        let inFeatures = 512, rows = 17
+        let originals = [randomKQuant(.q4_K, rows: 24, columns: inFeatures, seed: 21),
+                         randomKQuant(.q6_K, rows: 40, columns: inFeatures, seed: 22),
+                         Quantization.quantize(Tensor(shape: [16, inFeatures], values: randomKQuant(.q4_K, rows: 16, columns: inFeatures,
+                                                                                                   seed: 23).toFloatArray()), to: .q4_0)]
+        let weights = TensorArena.copies(of: originals, interleaving: originals)
+        XCTAssertEqual(weights.map(\.layout), [.interleaved8, .interleaved8, .interleaved8])
+        var generator = SeededGenerator(seed: 19)
+        let input = (0..<(rows * inFeatures)).map { _ in (generator.nextFloat() - 0.5) * 4 }
+        let seen = [roundedToQ8K(input), roundedToQ8K(input),
+                    Quantization.quantize(Tensor(shape: [rows, inFeatures], values: input), to: .q8_0).toFloatArray()]
+        let workspace = LinearWorkspace()
+        for count in [1, 5, rows] {
+            let heights = weights.map { $0.shape[0] }
+            let outputs = sharedInputProducts(input, rows: count, weights: weights, workspace: workspace)
+            for (m, weight) in weights.enumerated() {
+                let output = outputs[m]
+                var single = [Float](repeating: 0, count: count * heights[m])
+                Linear.forward(output: &single, input: input, weight: weight, rows: count)
+                XCTAssertEqual(output, single, "weight \(m), \(count) rows")
+                let values = originals[m].toFloatArray()
+                for t in 0..<count {
+                    for o in 0..<heights[m] {
+                        var sum = 0.0
+                        for i in 0..<inFeatures { sum += Double(values[o * inFeatures + i]) * Double(seen[m][t * inFeatures + i]) }
+                        XCTAssertEqual(Double(output[t * heights[m] + o]), sum, accuracy: 1e-3 * max(1, abs(sum)),
+                                       "weight \(m), \(count) rows, row \(t) out \(o)")
                     }
                 }
             }

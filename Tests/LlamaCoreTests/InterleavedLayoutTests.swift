@@ -127,14 +127,7 @@ final class InterleavedLayoutTests: XCTestCase {
                                      (prefillRows, .unpacked)] {
                 Linear.quantizedProduct = product
                 defer { Linear.quantizedProduct = .integer }
-                let heights = weights.map { $0.shape[0] }
-                let buffers = heights.map { UnsafeMutablePointer<Float>.allocate(capacity: count * $0) }
-                defer { buffers.forEach { $0.deallocate() } }
-                for (buffer, height) in zip(buffers, heights) { buffer.initialize(repeating: 7, count: count * height) }
-                Linear.forward(input: input, rows: count, workspace: workspace,
-                               products: .init(output: buffers[0], weight: weights[0]), .init(output: buffers[1], weight: weights[1]),
-                               .init(output: buffers[2], weight: weights[2]))
-                let outputs = zip(buffers, heights).map { Array(UnsafeBufferPointer(start: $0, count: count * $1)) }
+                let outputs = sharedInputProducts(input, rows: count, weights: weights, workspace: workspace)
                 let seen = count > Linear.quantizedIntegerRows && product == .unpacked ? input : rounded
                 for (m, weight) in weights.enumerated() {
                     let values = weight.toFloatArray(), outFeatures = weight.shape[0]
