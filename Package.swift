@@ -73,6 +73,8 @@ let package = Package(
         .testTarget(name: "LlamaEvaluationTests", dependencies: ["LlamaEvaluation", "LlamaCore"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "LlamaTokenizerTests", dependencies: ["LlamaTokenizer"], swiftSettings: swiftSettings),
+        .testTarget(name: "LlamaServerTests", dependencies: ["LlamaServer", "LlamaTokenizer"], exclude: ["Python"],
+                    swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v5]
 )

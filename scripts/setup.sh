@@ -2,8 +2,9 @@
 # Installs what the toolkit and its tests need on a Debian machine with the Swift toolchain:
 # OpenBLAS (the matrix kernels), pkg-config (to find it), OpenMPI (multi-process training;
 # loaded at run time, optional for building), the aarch64 cross compiler and qemu-user (the ARM
-# builds of the C kernels in scripts/check-kernels.sh), SIMDe (its emulated AVX-512 VNNI build), and the reference tools the tests compare
-# against (Python sentencepiece, safetensors, numpy, gguf).
+# builds of the C kernels in scripts/check-kernels.sh), SIMDe (its emulated AVX-512 VNNI build),
+# and the reference tools the tests compare against (Python sentencepiece, safetensors, numpy,
+# gguf, openai, jinja2 for chat templates).
 set -euo pipefail
 
 need_apt=()
@@ -18,9 +19,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if ! python3 -c "import sentencepiece, safetensors, numpy, gguf, openai" >/dev/null 2>&1; then
+if ! python3 -c "import sentencepiece, safetensors, numpy, gguf, openai, jinja2" >/dev/null 2>&1; then
     echo "setup: installing Python reference libraries" >&2
-    python3 -m pip install -q --disable-pip-version-check sentencepiece safetensors numpy gguf openai
+    python3 -m pip install -q --disable-pip-version-check sentencepiece safetensors numpy gguf openai jinja2
 fi
 if ! python3 -c "import kenlm" >/dev/null 2>&1; then
     # The n-gram LM tests compare with kenlm; pip 23 fails to build its sdist, a newer pip works.

@@ -51,6 +51,7 @@ private func convert(input: String, output: String, typeName: String, tokenizerP
         let candidate = tokenizerPath ?? (input.hasSuffix(".gguf") ? nil : input + "/tokenizer.model")
         if let candidate, FileManager.default.fileExists(atPath: candidate) {
             vocabulary = try ggufVocabulary(fromSentencePiece: candidate)
+            vocabulary?.chatTemplate = try chatTemplateText(model: input)
         }
         let name = ((input as NSString).lastPathComponent as NSString).deletingPathExtension
         try GGUFModel.save(model.weights, path: output, dtype: dtype, name: name, vocabulary: vocabulary)

@@ -16,6 +16,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Positions per sequence (prompt + completion); default the model's context.") var context: Int?
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body.") var maxBodyBytes: Int = 1 << 20
     @Option(name: .customLong("max-concurrent"), help: "Requests handled at once (503 beyond).") var maxConcurrent: Int = 64
+    @Option(name: .customLong("chat-template"),
+            help: "Chat format: transcript, llama2, mistral, chatml or zephyr (default: recognized from the model's template).")
+    var chatTemplateName: String?
     @OptionGroup var cache: CacheOptions
 
     func validate() throws {
@@ -26,14 +29,17 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let opened = try OpenedModel.open(model)
         let textTokenizer = try openTokenizer(model: model, explicit: tokenizer)
+        let template = try chatTemplate(model: model, option: chatTemplateName)
         let length = min(context ?? opened.configuration.maxPositionEmbeddings, opened.configuration.maxPositionEmbeddings)
         let engine = GenerationEngine(weights: opened.weights, slots: slots, context: length, cacheType: cache.cacheType)
         let name = ((model as NSString).lastPathComponent as NSString).deletingPathExtension
         let server = CompletionServer(engine: engine, tokenizer: textTokenizer,
                                       configuration: ServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes,
-                                                                         maxConcurrentRequests: maxConcurrent, modelName: name))
+                                                                         maxConcurrentRequests: maxConcurrent, modelName: name),
+                                      chatTemplate: template)
         let host = self.host
         try await server.run { port in
+            FileHandle.standardError.write(Data("chat format: \(template.format.rawValue)\n".utf8))
             print("listening on http://\(host):\(port)")
             fflush(stdout)
         }

@@ -34,12 +34,16 @@ public final class GenerationEngine: @unchecked Sendable {
         public var maxTokens: Int
         public var sampling: SamplingParameters
         public var stopAtEOS: Bool
+        /// Tokens that also end the request (a chat format's end-of-turn token, e.g. `<|im_end|>`).
+        public var stopTokens: [Int32]
 
-        public init(prompt: [Int32], maxTokens: Int, sampling: SamplingParameters, stopAtEOS: Bool = true) {
+        public init(prompt: [Int32], maxTokens: Int, sampling: SamplingParameters, stopAtEOS: Bool = true,
+                    stopTokens: [Int32] = []) {
             self.prompt = prompt
             self.maxTokens = maxTokens
             self.sampling = sampling
             self.stopAtEOS = stopAtEOS
+            self.stopTokens = stopTokens
         }
     }
 
@@ -205,6 +209,8 @@ public final class GenerationEngine: @unchecked Sendable {
         let limit = min(item.request.maxTokens, session.context - item.request.prompt.count)
         if item.request.stopAtEOS && token == session.configuration.eosTokenId {
             item.result.stoppedAtEOS = true
+            finish(item, .stop)
+        } else if item.request.stopTokens.contains(token) {
             finish(item, .stop)
         } else if item.result.tokens.count >= limit {
             finish(item, .length)

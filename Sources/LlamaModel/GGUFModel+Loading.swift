@@ -62,7 +62,8 @@ extension GGUFModel {
                               addBOS: file["tokenizer.ggml.add_bos_token"]?.bool ?? true,
                               addEOS: file["tokenizer.ggml.add_eos_token"]?.bool ?? false,
                               addSpacePrefix: file["tokenizer.ggml.add_space_prefix"]?.bool ?? true,
-                              model: file["tokenizer.ggml.model"]?.string ?? "llama")
+                              model: file["tokenizer.ggml.model"]?.string ?? "llama",
+                              chatTemplate: file["tokenizer.chat_template"]?.string)
     }
 
     /// The `tokenizer.ggml.*` vocabulary of the GGUF file at `path`, when it has one.

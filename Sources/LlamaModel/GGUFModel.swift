@@ -17,10 +17,12 @@ public struct GGUFVocabulary: Equatable, Sendable {
     public var addSpacePrefix = true
     /// `tokenizer.ggml.model`: "llama" for a SentencePiece vocabulary.
     public var model = "llama"
+    /// `tokenizer.chat_template`: the Jinja chat template of a chat-tuned model.
+    public var chatTemplate: String?
 
     public init(tokens: [String], scores: [Float], types: [Int32], bosId: Int32?, eosId: Int32?, unknownId: Int32?,
                 paddingId: Int32? = nil, addBOS: Bool = true, addEOS: Bool = false, addSpacePrefix: Bool = true,
-                model: String = "llama") {
+                model: String = "llama", chatTemplate: String? = nil) {
         self.tokens = tokens
         self.scores = scores
         self.types = types
@@ -32,6 +34,7 @@ public struct GGUFVocabulary: Equatable, Sendable {
         self.addEOS = addEOS
         self.addSpacePrefix = addSpacePrefix
         self.model = model
+        self.chatTemplate = chatTemplate
     }
 }
 
@@ -142,6 +145,7 @@ public enum GGUFModel {
             }
             metadata.append(("tokenizer.ggml.add_bos_token", .bool(vocabulary.addBOS)))
             metadata.append(("tokenizer.ggml.add_eos_token", .bool(vocabulary.addEOS)))
+            if let template = vocabulary.chatTemplate { metadata.append(("tokenizer.chat_template", .string(template))) }
         }
         var tensors: [(name: String, tensor: Tensor)] = []
         for (hfName, tensor) in weights.namedParameters {

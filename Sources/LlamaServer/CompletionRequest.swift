@@ -115,13 +115,12 @@ public struct CompletionRequest: Sendable {
                 }
                 return ChatMessage(role: role, content: content)
             }
-            prompt = ChatTemplate.render(messages)
+            prompt = ""
             logprobs = try flag("logprobs") ?? false
             if let top = try integer("top_logprobs"), top != 0 {
                 throw ServerRequestError.invalid("only top_logprobs 0 is supported", parameter: "top_logprobs")
             }
             maxTokens = try integer("max_completion_tokens") ?? integer("max_tokens")
-            stop = ChatTemplate.stops
         }
         if let n = try integer("n"), n != 1 { throw ServerRequestError.invalid("only n = 1 is supported", parameter: "n") }
         for key in ["presence_penalty", "frequency_penalty"] {
@@ -158,24 +157,5 @@ public struct CompletionRequest: Sendable {
             }
             stop += list
         }
-    }
-}
-
-/// LLaMA (2023) has no chat format of its own; the server renders messages as a plain
-/// transcript that a base model continues: an optional system text, then "User: …" and
-/// "Assistant: …" lines, ending with "Assistant:". Generation stops at the next "\nUser:".
-public enum ChatTemplate {
-    public static let stops = ["\nUser:"]
-
-    public static func render(_ messages: [ChatMessage]) -> String {
-        var text = ""
-        for message in messages {
-            switch message.role {
-            case "system": text += message.content + "\n\n"
-            case "user": text += "User: " + message.content + "\n"
-            default: text += "Assistant: " + message.content + "\n"
-            }
-        }
-        return text + "Assistant:"
     }
 }

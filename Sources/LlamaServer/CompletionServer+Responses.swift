@@ -13,7 +13,7 @@ extension CompletionServer {
 
     /// Waits for the whole generation and answers with one JSON object.
     func completeResponse(_ request: CompletionRequest, _ job: Job) async throws -> Response {
-        var assembler = TextAssembler(tokenizer: tokenizer, stops: request.stop)
+        var assembler = TextAssembler(tokenizer: tokenizer, stops: stops(request))
         var outcome = Outcome()
         for await event in job.events {
             switch event {
@@ -70,7 +70,7 @@ extension CompletionServer {
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                         body: ResponseBody { writer in
             defer { counters.leave() }
-            var assembler = TextAssembler(tokenizer: tokenizer, stops: request.stop)
+            var assembler = TextAssembler(tokenizer: tokenizer, stops: self.stops(request))
             do {
                 if request.kind == .chat { try await writer.write(chunk(nil, role: true)) }
                 for await event in job.events {

@@ -79,10 +79,16 @@ public final class CompletionServer: @unchecked Sendable {
         }
     }
 
-    public init(engine: GenerationEngine, tokenizer: SentencePieceTokenizer, configuration: ServerConfiguration) {
+    /// How chat messages become a prompt (`ChatTemplate(jinja:)` of the model's template, or the
+    /// plain transcript).
+    let chatTemplate: ChatTemplate
+
+    public init(engine: GenerationEngine, tokenizer: SentencePieceTokenizer, configuration: ServerConfiguration,
+                chatTemplate: ChatTemplate = ChatTemplate(format: .transcript)) {
         self.engine = engine
         self.tokenizer = tokenizer
         self.configuration = configuration
+        self.chatTemplate = chatTemplate
     }
 
     /// Serves until SIGINT or SIGTERM, then stops accepting, lets running requests finish
@@ -141,8 +147,27 @@ public final class CompletionServer: @unchecked Sendable {
         let events: AsyncStream<GenerationEngine.Event>
     }
 
+    /// The prompt's tokens: a completion's text as it is; chat messages rendered by the chat
+    /// template, its special pieces (`<s>`, `</s>`, `<|im_start|>` …) read as their tokens, and
+    /// BOS in front unless the template put it there.
+    func promptTokens(_ request: CompletionRequest) throws -> [Int32] {
+        guard request.kind == .chat else { return tokenizer.encode(request.prompt, addBOS: true) }
+        let bos = tokenizer.bosId.map { tokenizer.piece(for: $0) } ?? "", eos = tokenizer.eosId.map { tokenizer.piece(for: $0) } ?? ""
+        guard chatTemplate.format != .transcript else {
+            return tokenizer.encode(try chatTemplate.render(request.messages, bos: bos, eos: eos), addBOS: true)
+        }
+        let tokens = tokenizer.encode(parsingSpecial: try chatTemplate.render(request.messages, bos: bos, eos: eos))
+        guard let bosId = tokenizer.bosId, tokens.first != bosId else { return tokens }
+        return [bosId] + tokens
+    }
+
+    /// Stop strings of a request: its own, and for chat the template's.
+    func stops(_ request: CompletionRequest) -> [String] {
+        request.kind == .chat ? chatTemplate.stops + request.stop : request.stop
+    }
+
     func start(_ request: CompletionRequest) throws -> Job {
-        let prompt = tokenizer.encode(request.prompt, addBOS: true)
+        let prompt = try promptTokens(request)
         let context = engine.context
         guard prompt.count < context else {
             throw ServerRequestError.invalid("the prompt has \(prompt.count) tokens; the context holds \(context)", parameter: "prompt")
@@ -157,7 +182,10 @@ public final class CompletionServer: @unchecked Sendable {
                                           repetitionPenalty: request.repetitionPenalty,
                                           seed: request.seed ?? UInt64.random(in: 0...UInt64.max))
         let (events, continuation) = AsyncStream.makeStream(of: GenerationEngine.Event.self)
-        let id = engine.submit(.init(prompt: prompt, maxTokens: maxTokens, sampling: sampling)) { event in
+        let endOfTurn = request.kind == .chat ? chatTemplate.endOfTurnPieces.compactMap { piece in
+            tokenizer.specialPieces.first { $0.text == Array(piece.utf8) }?.id
+        } : []
+        let id = engine.submit(.init(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stopTokens: endOfTurn)) { event in
             continuation.yield(event)
             if case .finished = event { continuation.finish() }
         }

@@ -4,16 +4,15 @@ import XCTest
 /// `llama serve` over real HTTP on loopback, driven by the OpenAI Python client
 /// (Tests/LlamaCLITests/Python/server_check.py).
 final class ServerTests: XCTestCase {
-    func testOpenAICompatibleServer() throws {
+    /// `llama serve arguments… --port 0` running, and the port its first line says it listens on.
+    private func startServer(_ arguments: [String]) throws -> (Process, Int) {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: CLI.executable)
-        server.arguments = ["serve", "--model", CLI.tinyLlama, "--port", "0", "--slots", "8", "--context", "512"]
+        server.arguments = ["serve", "--port", "0"] + arguments
         let output = Pipe()
         server.standardOutput = output
         server.standardError = FileHandle.nullDevice
         try server.run()
-        defer { if server.isRunning { server.terminate() } }
-        // The first line says where it listens.
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
             let byte = output.fileHandleForReading.readData(ofLength: 1)
@@ -21,7 +20,16 @@ final class ServerTests: XCTestCase {
             line += byte
         }
         let text = String(decoding: line, as: UTF8.self)
-        let port = try XCTUnwrap(text.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }, text)
+        guard let port = text.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+            server.terminate()
+            throw NSError(domain: "ServerTests", code: 1, userInfo: [NSLocalizedDescriptionKey: "no port in '\(text)'"])
+        }
+        return (server, port)
+    }
+
+    func testOpenAICompatibleServer() throws {
+        let (server, port) = try startServer(["--model", CLI.tinyLlama, "--slots", "8", "--context", "512"])
+        defer { if server.isRunning { server.terminate() } }
 
         let check = Process()
         check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -71,5 +79,52 @@ final class ServerTests: XCTestCase {
         while server.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         XCTAssertFalse(server.isRunning, "the server stops within 20 s of SIGTERM")
         XCTAssertEqual(server.terminationStatus, 0)
+    }
+
+    /// A model folder with a chat template (Llama 2's, in tokenizer_config.json) converted to GGUF
+    /// keeps it as `tokenizer.chat_template` (read back by the `gguf` package), and `llama serve`
+    /// on that file renders chat messages with it: the prompt's token count equals jinja2's
+    /// rendering tokenized as llama.cpp does (control pieces as their ids).
+    func testChatUsesTheModelsTemplateFromGGUF() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let folder = directory + "/chat-model"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for name in ["config.json", "generation_config.json", "model.safetensors", "tokenizer.model"] {
+            try FileManager.default.createSymbolicLink(atPath: folder + "/" + name, withDestinationPath: CLI.tinyLlama + "/" + name)
+        }
+        let template = #"{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}{% for message in loop_messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\n' + system_message + '\n<</SYS>>\n\n' + message['content'] %}{% else %}{% set content = message['content'] %}{% endif %}{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}"#
+        try JSONSerialization.data(withJSONObject: ["chat_template": template]).write(to: URL(fileURLWithPath: folder + "/tokenizer_config.json"))
+        let gguf = directory + "/chat.gguf"
+        let convert = try CLI.run(["convert", "--input", folder, "--output", gguf])
+        XCTAssertEqual(convert.status, 0, convert.errors)
+
+        let (server, port) = try startServer(["--model", gguf, "--slots", "2", "--context", "256"])
+        defer { if server.isRunning { server.terminate() } }
+        let check = try CLI.python("""
+            import json, subprocess, sys, urllib.request, gguf
+            port, model, path, template = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+            field = gguf.GGUFReader(path).fields["tokenizer.chat_template"]
+            stored = bytes(field.parts[field.data[0]]).decode()
+            messages = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "Hi"},
+                        {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": " Name a colour. "}]
+            body = json.dumps({"messages": messages, "max_tokens": 3, "temperature": 0}).encode()
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat/completions", data=body,
+                                             headers={"Content-Type": "application/json"})
+            usage = json.load(urllib.request.urlopen(request, timeout=60))["usage"]
+            script = sys.argv[5] + "/Tests/LlamaServerTests/Python/chat_reference.py"
+            rendered = json.loads(subprocess.run(["python3", script], capture_output=True, text=True, check=True,
+                input=json.dumps({"render": {"template": template, "conversations": [messages]}})).stdout)["render"][0]
+            ids = json.loads(subprocess.run(["python3", script], capture_output=True, text=True, check=True,
+                input=json.dumps({"tokenize": {"model": model, "texts": [rendered]}})).stdout)["tokenize"][0]
+            print(json.dumps({"stored": stored == template, "prompt_tokens": usage["prompt_tokens"], "expected": len(ids),
+                              "starts_with_bos": ids[0] == 1}))
+            """, ["\(port)", CLI.tinyLlama + "/tokenizer.model", gguf, template, CLI.repository])
+        XCTAssertEqual(check.status, 0, check.errors)
+        let results = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(check.output.utf8)) as? [String: Any], check.output)
+        XCTAssertEqual(results["stored"] as? Bool, true)
+        XCTAssertEqual(results["starts_with_bos"] as? Bool, true)
+        XCTAssertEqual(results["prompt_tokens"] as? Int, results["expected"] as? Int)
+        XCTAssertGreaterThan(results["expected"] as? Int ?? 0, 20)
     }
 }
