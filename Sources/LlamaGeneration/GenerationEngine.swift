@@ -11,10 +11,17 @@ import LlamaModel
 public final class GenerationEngine: @unchecked Sendable {
     /// What happens to a request.
     public enum Event: Sendable {
-        /// A new token with its log-probability under the model (before sampling filters).
-        case token(id: Int32, logProbability: Float)
+        /// A new token with its log-probability under the model (before sampling filters), and
+        /// the request's `topLogprobs` most likely tokens of that step, most likely first.
+        case token(id: Int32, logProbability: Float, top: [TokenAlternative])
         /// The request ended.
         case finished(FinishReason, GenerationResult)
+    }
+
+    /// A token the model could have produced, with its log-probability.
+    public struct TokenAlternative: Sendable, Equatable {
+        public let id: Int32
+        public let logProbability: Float
     }
 
     public enum FinishReason: String, Sendable {
@@ -36,14 +43,17 @@ public final class GenerationEngine: @unchecked Sendable {
         public var stopAtEOS: Bool
         /// Tokens that also end the request (a chat format's end-of-turn token, e.g. `<|im_end|>`).
         public var stopTokens: [Int32]
+        /// How many of each step's most likely tokens the `.token` events carry (0: none).
+        public var topLogprobs: Int
 
         public init(prompt: [Int32], maxTokens: Int, sampling: SamplingParameters, stopAtEOS: Bool = true,
-                    stopTokens: [Int32] = []) {
+                    stopTokens: [Int32] = [], topLogprobs: Int = 0) {
             self.prompt = prompt
             self.maxTokens = maxTokens
             self.sampling = sampling
             self.stopAtEOS = stopAtEOS
             self.stopTokens = stopTokens
+            self.topLogprobs = topLogprobs
         }
     }
 
@@ -204,7 +214,11 @@ public final class GenerationEngine: @unchecked Sendable {
         item.history.append(token)
         item.result.tokens.append(token)
         generatedTokens += 1
-        item.onEvent(.token(id: token, logProbability: Self.logProbability(of: token, in: logits)))
+        let normalizer = Self.logNormalizer(logits)
+        let top = Self.mostLikely(item.request.topLogprobs, in: logits).map {
+            TokenAlternative(id: $0, logProbability: logits[Int($0)] - normalizer)
+        }
+        item.onEvent(.token(id: token, logProbability: logits[Int(token)] - normalizer, top: top))
         item.nextToken = token
         let limit = min(item.request.maxTokens, session.context - item.request.prompt.count)
         if item.request.stopAtEOS && token == session.configuration.eosTokenId {
@@ -252,10 +266,31 @@ public final class GenerationEngine: @unchecked Sendable {
 
     /// log softmax(logits)[token].
     public static func logProbability(of token: Int32, in logits: UnsafeBufferPointer<Float>) -> Float {
+        logits[Int(token)] - logNormalizer(logits)
+    }
+
+    /// log Σ exp(logits): a token's log-probability is its logit minus this.
+    static func logNormalizer(_ logits: UnsafeBufferPointer<Float>) -> Float {
         guard let base = logits.baseAddress else { return 0 }
         let maximum = VectorMath.maximum(base, logits.count)
         var sum: Double = 0
         for value in logits { sum += Double(Foundation.exp(value - maximum)) }
-        return logits[Int(token)] - maximum - Float(Foundation.log(sum))
+        return maximum + Float(Foundation.log(sum))
+    }
+
+    /// The ids of the `count` largest logits, largest first (ties: the lower id first).
+    public static func mostLikely(_ count: Int, in logits: UnsafeBufferPointer<Float>) -> [Int32] {
+        guard count > 0 else { return [] }
+        var best: [Int32] = []
+        best.reserveCapacity(count + 1)
+        for (index, value) in logits.enumerated() {
+            guard best.count < count || value > logits[Int(best[best.count - 1])] else { continue }
+            // Insert after every kept id whose logit is at least this one's.
+            var at = best.count
+            while at > 0 && logits[Int(best[at - 1])] < value { at -= 1 }
+            best.insert(Int32(index), at: at)
+            if best.count > count { best.removeLast() }
+        }
+        return best
     }
 }

@@ -33,9 +33,12 @@ public struct CompletionRequest: Sendable {
     public var topK: Int = 0
     public var repetitionPenalty: Float = 1
     public var stream = false
-    /// Completions: number of top log-probabilities (only the chosen token's is given, so any
-    /// value asks for logprobs). Chat: `logprobs: true`.
+    /// Whether the chosen tokens' log-probabilities are returned (completions: `logprobs` given;
+    /// chat: `logprobs: true`).
     public var logprobs = false
+    /// How many of the most likely tokens each position lists beside the chosen one
+    /// (completions: `logprobs`, 0 to 5; chat: `top_logprobs`, 0 to 20).
+    public var topLogprobs = 0
     public var stop: [String] = []
     public var seed: UInt64?
 
@@ -98,6 +101,7 @@ public struct CompletionRequest: Sendable {
             if let value = try integer("logprobs") {
                 guard (0...5).contains(value) else { throw ServerRequestError.invalid("'logprobs' must be 0 to 5", parameter: "logprobs") }
                 logprobs = true
+                topLogprobs = value
             }
             if try flag("echo") == true { throw ServerRequestError.invalid("'echo' is not supported", parameter: "echo") }
             if let best = try integer("best_of"), best != 1 { throw ServerRequestError.invalid("only best_of 1 is supported", parameter: "best_of") }
@@ -117,8 +121,12 @@ public struct CompletionRequest: Sendable {
             }
             prompt = ""
             logprobs = try flag("logprobs") ?? false
-            if let top = try integer("top_logprobs"), top != 0 {
-                throw ServerRequestError.invalid("only top_logprobs 0 is supported", parameter: "top_logprobs")
+            if let top = try integer("top_logprobs") {
+                guard (0...20).contains(top) else { throw ServerRequestError.invalid("'top_logprobs' must be 0 to 20", parameter: "top_logprobs") }
+                guard logprobs || top == 0 else {
+                    throw ServerRequestError.invalid("'top_logprobs' needs 'logprobs': true", parameter: "top_logprobs")
+                }
+                topLogprobs = top
             }
             maxTokens = try integer("max_completion_tokens") ?? integer("max_tokens")
         }

@@ -7,7 +7,7 @@ extension CompletionServer {
     /// Everything a finished request produced.
     struct Outcome {
         var text = ""
-        var tokens: [(id: Int32, logProbability: Float)] = []
+        var tokens: [GeneratedToken] = []
         var finishReason = "length"
     }
 
@@ -17,9 +17,9 @@ extension CompletionServer {
         var outcome = Outcome()
         for await event in job.events {
             switch event {
-            case let .token(id, logProbability):
+            case let .token(id, logProbability, top):
                 outcome.text += assembler.append(id)
-                outcome.tokens.append((id, logProbability))
+                outcome.tokens.append(GeneratedToken(id: id, logProbability: logProbability, top: top))
                 if assembler.stopped { engine.cancel(job.id) }
             case let .finished(reason, _):
                 outcome.text += assembler.finish()
@@ -33,7 +33,7 @@ extension CompletionServer {
         switch request.kind {
         case .completion:
             choice = ["index": 0, "text": outcome.text, "finish_reason": outcome.finishReason,
-                      "logprobs": request.logprobs ? completionLogprobs(outcome.tokens) : NSNull()]
+                      "logprobs": request.logprobs ? completionLogprobs(outcome.tokens, request) : NSNull()]
         case .chat:
             choice = ["index": 0, "message": ["role": "assistant", "content": outcome.text], "finish_reason": outcome.finishReason,
                       "logprobs": request.logprobs ? chatLogprobs(outcome.tokens) : NSNull()]
@@ -49,18 +49,18 @@ extension CompletionServer {
         let created = Int(Date().timeIntervalSince1970)
         let model = request.model ?? configuration.modelName
         let object = request.kind == .chat ? "chat.completion.chunk" : "text_completion"
-        @Sendable func chunk(_ text: String?, role: Bool = false, token: (Int32, Float)? = nil, finish: String? = nil) -> ByteBuffer {
+        @Sendable func chunk(_ text: String?, role: Bool = false, token: GeneratedToken? = nil, finish: String? = nil) -> ByteBuffer {
             var choice: [String: Any] = ["index": 0, "finish_reason": finish ?? NSNull()]
             switch request.kind {
             case .completion:
                 choice["text"] = text ?? ""
-                choice["logprobs"] = request.logprobs && token != nil ? completionLogprobs(token.map { [($0.0, $0.1)] } ?? []) : NSNull()
+                choice["logprobs"] = request.logprobs && token != nil ? completionLogprobs(token.map { [$0] } ?? [], request) : NSNull()
             case .chat:
                 var delta: [String: Any] = [:]
                 if role { delta["role"] = "assistant" }
                 if let text { delta["content"] = text }
                 choice["delta"] = delta
-                choice["logprobs"] = request.logprobs && token != nil ? chatLogprobs(token.map { [($0.0, $0.1)] } ?? []) : NSNull()
+                choice["logprobs"] = request.logprobs && token != nil ? chatLogprobs(token.map { [$0] } ?? []) : NSNull()
             }
             let body: [String: Any] = ["id": job.identifier, "object": object, "created": created, "model": model, "choices": [choice]]
             let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
@@ -75,9 +75,11 @@ extension CompletionServer {
                 if request.kind == .chat { try await writer.write(chunk(nil, role: true)) }
                 for await event in job.events {
                     switch event {
-                    case let .token(id, logProbability):
+                    case let .token(id, logProbability, top):
                         let text = assembler.append(id)
-                        if !text.isEmpty || request.logprobs { try await writer.write(chunk(text, token: (id, logProbability))) }
+                        if !text.isEmpty || request.logprobs {
+                            try await writer.write(chunk(text, token: GeneratedToken(id: id, logProbability: logProbability, top: top)))
+                        }
                         if assembler.stopped { engine.cancel(job.id) }
                     case let .finished(reason, _):
                         let rest = assembler.finish()
@@ -94,23 +96,44 @@ extension CompletionServer {
         })
     }
 
-    /// The completions API's logprobs object (the chosen tokens only).
-    func completionLogprobs(_ tokens: [(id: Int32, logProbability: Float)]) -> [String: Any] {
+    /// The completions API's logprobs object: the chosen tokens, and with `logprobs` N > 0 the N
+    /// most likely tokens of each position as {text: logprob} (the likelier kept where two
+    /// tokens read the same).
+    func completionLogprobs(_ tokens: [GeneratedToken], _ request: CompletionRequest) -> [String: Any] {
         var offsets: [Int] = []
         var offset = 0
         for token in tokens {
             offsets.append(offset)
             offset += tokenText(token.id).count
         }
+        let top: Any = request.topLogprobs == 0 ? NSNull() : tokens.map { token -> [String: Double] in
+            var alternatives: [String: Double] = [:]
+            for alternative in token.top where alternatives[tokenText(alternative.id)] == nil {
+                alternatives[tokenText(alternative.id)] = Double(alternative.logProbability)
+            }
+            return alternatives
+        }
         return ["tokens": tokens.map { tokenText($0.id) }, "token_logprobs": tokens.map { Double($0.logProbability) },
-                "top_logprobs": NSNull(), "text_offset": offsets]
+                "top_logprobs": top, "text_offset": offsets]
     }
 
-    /// The chat API's logprobs object.
-    func chatLogprobs(_ tokens: [(id: Int32, logProbability: Float)]) -> [String: Any] {
-        ["content": tokens.map { token -> [String: Any] in
-            let text = tokenText(token.id)
-            return ["token": text, "logprob": Double(token.logProbability), "bytes": Array(text.utf8).map(Int.init), "top_logprobs": []]
+    /// The chat API's logprobs object: each token, and its `top_logprobs` most likely alternatives.
+    func chatLogprobs(_ tokens: [GeneratedToken]) -> [String: Any] {
+        func entry(_ id: Int32, _ logProbability: Float) -> [String: Any] {
+            let text = tokenText(id)
+            return ["token": text, "logprob": Double(logProbability), "bytes": Array(text.utf8).map(Int.init)]
+        }
+        return ["content": tokens.map { token -> [String: Any] in
+            var item = entry(token.id, token.logProbability)
+            item["top_logprobs"] = token.top.map { entry($0.id, $0.logProbability) }
+            return item
         }]
     }
+}
+
+/// A generated token as the responses report it.
+struct GeneratedToken: Sendable {
+    let id: Int32
+    let logProbability: Float
+    let top: [GenerationEngine.TokenAlternative]
 }

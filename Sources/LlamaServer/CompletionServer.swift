@@ -185,7 +185,8 @@ public final class CompletionServer: @unchecked Sendable {
         let endOfTurn = request.kind == .chat ? chatTemplate.endOfTurnPieces.compactMap { piece in
             tokenizer.specialPieces.first { $0.text == Array(piece.utf8) }?.id
         } : []
-        let id = engine.submit(.init(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stopTokens: endOfTurn)) { event in
+        let id = engine.submit(.init(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stopTokens: endOfTurn,
+                                     topLogprobs: request.topLogprobs)) { event in
             continuation.yield(event)
             if case .finished = event { continuation.finish() }
         }

@@ -55,6 +55,10 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual((results["chat"] as? [String: Any])?["logprobs"] as? Int, 6)
         XCTAssertEqual(results["chat_stream_equals"] as? Bool, true)
         XCTAssertEqual(results["chat_stream_finish"] as? String, "length")
+        let top = try XCTUnwrap(results["top_logprobs"] as? [String: Any])
+        XCTAssertEqual(top["completion_sizes"] as? [Int], [3])
+        XCTAssertEqual(top["chat_sizes"] as? [Int], [4])
+        for key in ["completion_first_is_chosen", "chat_first_is_chosen", "chat_descending"] { XCTAssertEqual(top[key] as? Bool, true, key) }
         if let stop = results["stop"] { XCTAssertEqual(stop as? Bool, true) }
         XCTAssertEqual(results["models"] as? [String], ["tiny-llama"])
         XCTAssertEqual(results["health"] as? Int, 200)

@@ -10,6 +10,7 @@ final class GenerationEngineTests: XCTestCase {
         let lock = NSLock()
         var tokens: [Int: [Int32]] = [:]
         var reasons: [Int: GenerationEngine.FinishReason] = [:]
+        var first: (id: Int32, logProbability: Float, top: [GenerationEngine.TokenAlternative])?
         let done = DispatchGroup()
     }
 
@@ -32,7 +33,7 @@ final class GenerationEngineTests: XCTestCase {
                 collector.lock.lock()
                 defer { collector.lock.unlock() }
                 switch event {
-                case let .token(id, logProbability):
+                case let .token(id, logProbability, _):
                     XCTAssertLessThanOrEqual(logProbability, 0)
                     collector.tokens[index, default: []].append(id)
                 case let .finished(reason, _):
@@ -79,5 +80,43 @@ final class GenerationEngineTests: XCTestCase {
             }
         }
         XCTAssertEqual(collector.reasons[2], .cancelled, "a request after shutdown is refused at once")
+    }
+
+    /// `topLogprobs`: each step's most likely tokens, most likely first, with log-probabilities
+    /// equal to a float64 log-softmax of the session's own logits; greedy, the first is the
+    /// chosen token.
+    func testTopLogprobsAreTheMostLikelyTokens() throws {
+        let weights = try Checkpoint.load(directory: ModelFixtures.tinyLlama).weights
+        let prompt: [Int32] = [1, 626, 685, 897]
+        let session = InferenceSession(weights: weights, context: 64)
+        let logits = try session.forward(prompt).map(Double.init)
+        let maximum = logits.max() ?? 0
+        let normalizer = maximum + Foundation.log(logits.reduce(0) { $0 + Foundation.exp($1 - maximum) })
+        let ranked = logits.indices.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }.prefix(5)
+
+        let engine = GenerationEngine(weights: weights, slots: 1, context: 64)
+        let collector = Collector()
+        collector.done.enter()
+        engine.submit(.init(prompt: prompt, maxTokens: 3, sampling: SamplingParameters(), stopAtEOS: false, topLogprobs: 5)) { event in
+            collector.lock.lock()
+            defer { collector.lock.unlock() }
+            switch event {
+            case let .token(id, logProbability, top):
+                if collector.first == nil { collector.first = (id, logProbability, top) }
+                XCTAssertEqual(top.count, 5)
+                XCTAssertEqual(top.first?.id, id, "greedy: the chosen token is the most likely")
+                XCTAssertEqual(top.map(\.logProbability), top.map(\.logProbability).sorted(by: >))
+            case .finished:
+                collector.done.leave()
+            }
+        }
+        XCTAssertEqual(collector.done.wait(timeout: .now() + 60), .success)
+        engine.shutdown(drain: true)
+        let (id, logProbability, top) = try XCTUnwrap(collector.first)
+        XCTAssertEqual(top.map { Int($0.id) }, Array(ranked))
+        for (alternative, index) in zip(top, ranked) {
+            XCTAssertEqual(Double(alternative.logProbability), logits[index] - normalizer, accuracy: 1e-4)
+        }
+        XCTAssertEqual(Double(logProbability), logits[Int(id)] - normalizer, accuracy: 1e-4)
     }
 }

@@ -58,6 +58,21 @@ streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
 results["chat_stream_equals"] = streamed == chat.choices[0].message.content
 results["chat_stream_finish"] = chunks[-1].choices[0].finish_reason
 
+# Top log-probabilities, greedy: each position lists the N most likely tokens, most likely first,
+# and the chosen token is the first (completions: {text: logprob}; chat: top_logprobs entries).
+top = client.completions.create(model="tiny", prompt="It was a", max_tokens=6, temperature=0, logprobs=3).choices[0].logprobs
+top_chat = client.chat.completions.create(model="tiny", messages=[{"role": "user", "content": "Hello"}], max_tokens=5,
+                                          temperature=0, logprobs=True, top_logprobs=4).choices[0].logprobs.content
+results["top_logprobs"] = {
+    "completion_sizes": sorted({len(d) for d in top.top_logprobs}),
+    "completion_first_is_chosen": all(abs(max(d.values()) - p) < 1e-6 for d, p in zip(top.top_logprobs, top.token_logprobs)),
+    "chat_sizes": sorted({len(item.top_logprobs) for item in content} if (content := top_chat) else []),
+    "chat_first_is_chosen": all(item.top_logprobs[0].token == item.token and abs(item.top_logprobs[0].logprob - item.logprob) < 1e-6
+                                for item in top_chat),
+    "chat_descending": all([a.logprob for a in item.top_logprobs] == sorted((a.logprob for a in item.top_logprobs), reverse=True)
+                           for item in top_chat),
+}
+
 # Stop strings: the text ends before the first occurrence of the stop string.
 full = choice.text
 if len(full) > 4:
@@ -79,6 +94,10 @@ bad = {
     "missing_prompt": raw("POST", "/v1/completions", b"{}"),
     "bad_messages": raw("POST", "/v1/chat/completions", json.dumps({"messages": [{"role": "robot", "content": 1}]}).encode()),
     "temperature_type": raw("POST", "/v1/completions", json.dumps({"prompt": "a", "temperature": "hot"}).encode()),
+    "too_many_top_logprobs": raw("POST", "/v1/chat/completions", json.dumps(
+        {"messages": [{"role": "user", "content": "a"}], "logprobs": True, "top_logprobs": 21}).encode()),
+    "top_logprobs_without_logprobs": raw("POST", "/v1/chat/completions", json.dumps(
+        {"messages": [{"role": "user", "content": "a"}], "top_logprobs": 2}).encode()),
 }
 results["bad_status"] = {name: status for name, (status, _) in bad.items()}
 results["bad_have_error_object"] = all("error" in json.loads(body) for _, body in bad.values() if body[:1] == b"{")
