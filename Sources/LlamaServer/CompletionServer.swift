@@ -82,6 +82,8 @@ public final class CompletionServer: @unchecked Sendable {
     /// How chat messages become a prompt (`ChatTemplate(jinja:)` of the model's template, or the
     /// plain transcript).
     let chatTemplate: ChatTemplate
+    /// The ids of the chat format's end-of-turn pieces that are control tokens of the vocabulary.
+    let endOfTurnTokens: [Int32]
 
     public init(engine: GenerationEngine, tokenizer: SentencePieceTokenizer, configuration: ServerConfiguration,
                 chatTemplate: ChatTemplate = ChatTemplate(format: .transcript)) {
@@ -89,6 +91,8 @@ public final class CompletionServer: @unchecked Sendable {
         self.tokenizer = tokenizer
         self.configuration = configuration
         self.chatTemplate = chatTemplate
+        let specials = tokenizer.specialPieces
+        endOfTurnTokens = chatTemplate.endOfTurnPieces.compactMap { piece in specials.first { $0.text == Array(piece.utf8) }?.id }
     }
 
     /// Serves until SIGINT or SIGTERM, then stops accepting, lets running requests finish
@@ -182,9 +186,7 @@ public final class CompletionServer: @unchecked Sendable {
                                           repetitionPenalty: request.repetitionPenalty,
                                           seed: request.seed ?? UInt64.random(in: 0...UInt64.max))
         let (events, continuation) = AsyncStream.makeStream(of: GenerationEngine.Event.self)
-        let endOfTurn = request.kind == .chat ? chatTemplate.endOfTurnPieces.compactMap { piece in
-            tokenizer.specialPieces.first { $0.text == Array(piece.utf8) }?.id
-        } : []
+        let endOfTurn = request.kind == .chat ? endOfTurnTokens : []
         let id = engine.submit(.init(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stopTokens: endOfTurn,
                                      topLogprobs: request.topLogprobs)) { event in
             continuation.yield(event)

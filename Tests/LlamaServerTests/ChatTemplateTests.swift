@@ -82,4 +82,18 @@ final class ChatTemplateTests: XCTestCase {
         }
         XCTAssertEqual(tokenizer.encode(parsingSpecial: "hi", addBOS: true).first, tokenizer.bosId)
     }
+
+    /// A ChatML vocabulary (as a GGUF file lists it): `<|im_start|>` and `<|im_end|>` are control
+    /// pieces, taken whole where the text writes them, never from a partial match.
+    func testChatMLControlPiecesAreTakenWhole() throws {
+        let pieces = ["<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>", "\u{2581}", "s", "y", "t", "e", "m", "a", "b", "\n", "<", "|"]
+        let types: [Int32] = [2, 3, 3, 3, 3] + [Int32](repeating: 1, count: pieces.count - 5)
+        let tokenizer = try SentencePieceTokenizer(pieces: pieces, scores: pieces.indices.map { -Float($0) }, types: types,
+                                                   unknownId: 0, bosId: 1, eosId: 2, padId: nil, source: "chatml vocabulary")
+        let start: Int32 = 3, end: Int32 = 4
+        XCTAssertEqual(tokenizer.encode(parsingSpecial: "<|im_start|>system\nab<|im_end|>\n<|im_end"),
+                       [start] + tokenizer.encode("system\nab") + [end] + tokenizer.encode("\n<|im_end"))
+        XCTAssertFalse(tokenizer.encode("\n<|im_end").contains(end), "a partial piece is text")
+        XCTAssertEqual(tokenizer.specialPieces.map(\.id).sorted(), [0, 1, 2, 3, 4])
+    }
 }
