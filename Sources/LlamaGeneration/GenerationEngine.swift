@@ -210,7 +210,7 @@ public final class GenerationEngine: @unchecked Sendable {
     /// Samples the next token of `item` from its logits and delivers it.
     private func choose(_ item: Running, logits: UnsafeBufferPointer<Float>) {
         guard let sampler = item.sampler else { return }
-        let token = item.history.withUnsafeBufferPointer { sampler.sample(logits: logits, history: $0) }
+        let token = item.history.withUnsafeBufferPointer { sampler.sample(logits: logits, history: $0, generated: item.result.tokens.count) }
         item.history.append(token)
         item.result.tokens.append(token)
         generatedTokens += 1

@@ -43,7 +43,7 @@ public enum Generator {
         let decodeStart = DispatchTime.now().uptimeNanoseconds
         result.prefillSeconds = Double(decodeStart - prefillStart) / 1e9
         while true {
-            let token = history.withUnsafeBufferPointer { sampler.sample(logits: logits, history: $0) }
+            let token = history.withUnsafeBufferPointer { sampler.sample(logits: logits, history: $0, generated: result.tokens.count) }
             history.append(token)
             result.tokens.append(token)
             let proceed = onToken(token)

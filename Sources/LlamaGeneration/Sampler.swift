@@ -11,23 +11,32 @@ public struct SamplingParameters: Sendable, Equatable {
     /// CTRL's repetition penalty (Keskar et al., 2019) as transformers applies it: logits of
     /// tokens already in the sequence are divided by it when positive, multiplied when negative.
     public var repetitionPenalty: Float = 1
+    /// OpenAI's presence penalty: subtracted once from the logit of every token the completion
+    /// has produced so far.
+    public var presencePenalty: Float = 0
+    /// OpenAI's frequency penalty: subtracted from a token's logit as many times as the
+    /// completion has produced it.
+    public var frequencyPenalty: Float = 0
     /// Seed of the sampling generator.
     public var seed: UInt64 = 0
 
-    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, repetitionPenalty: Float = 1, seed: UInt64 = 0) {
+    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, repetitionPenalty: Float = 1,
+                presencePenalty: Float = 0, frequencyPenalty: Float = 0, seed: UInt64 = 0) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
         self.repetitionPenalty = repetitionPenalty
+        self.presencePenalty = presencePenalty
+        self.frequencyPenalty = frequencyPenalty
         self.seed = seed
     }
 }
 
 /// Chooses tokens from logits. Its buffers are made once, so sampling allocates nothing.
 ///
-/// Order of operations, as transformers' logits processors: repetition penalty, then
-/// temperature, then top-k, then top-p on the top-k survivors, then a draw. Ties in greedy
-/// choice go to the lowest id (as `argmax`).
+/// Order of operations, as transformers' logits processors: repetition penalty (then OpenAI's
+/// presence and frequency penalties), then temperature, then top-k, then top-p on the top-k
+/// survivors, then a draw. Ties in greedy choice go to the lowest id (as `argmax`).
 public final class Sampler {
     public let parameters: SamplingParameters
     public private(set) var generator: SeededGenerator
@@ -38,6 +47,8 @@ public final class Sampler {
     private let heap: UnsafeMutablePointer<Int32>
     /// (vocab) whether an id has already been penalised this step.
     private let seen: UnsafeMutablePointer<Bool>
+    /// (vocab) how often each id occurs in the completion so far (zero between steps).
+    private let counts: UnsafeMutablePointer<Int32>
 
     public init(parameters: SamplingParameters, vocabularySize: Int) {
         self.parameters = parameters
@@ -47,16 +58,21 @@ public final class Sampler {
         heap = .allocate(capacity: vocabularySize)
         seen = .allocate(capacity: vocabularySize)
         seen.initialize(repeating: false, count: vocabularySize)
+        counts = .allocate(capacity: vocabularySize)
+        counts.initialize(repeating: 0, count: vocabularySize)
     }
 
     deinit {
         adjusted.deallocate()
         heap.deallocate()
         seen.deallocate()
+        counts.deallocate()
     }
 
-    /// The next token given `logits` and the ids of the sequence so far.
-    public func sample(logits: UnsafeBufferPointer<Float>, history: UnsafeBufferPointer<Int32>) -> Int32 {
+    /// The next token given `logits` and the ids of the sequence so far, of which the last
+    /// `generated` (default: all) are the completion's own (the presence and frequency penalties
+    /// count those).
+    public func sample(logits: UnsafeBufferPointer<Float>, history: UnsafeBufferPointer<Int32>, generated: Int? = nil) -> Int32 {
         let n = vocabularySize
         guard let source = logits.baseAddress else { return 0 }
         adjusted.update(from: source, count: n)
@@ -69,6 +85,7 @@ public final class Sampler {
             }
             for token in history where token >= 0 && Int(token) < n { seen[Int(token)] = false }
         }
+        applyPresenceAndFrequency(UnsafeBufferPointer(rebasing: history.suffix(min(generated ?? history.count, history.count))))
         if parameters.temperature <= 0 {
             var best = 0
             for i in 1..<n where adjusted[i] > adjusted[best] { best = i }
@@ -153,5 +170,19 @@ public final class Sampler {
     private func isBefore(_ a: Int32, _ b: Int32) -> Bool {
         let pa = adjusted[Int(a)], pb = adjusted[Int(b)]
         return pa > pb || (pa == pb && a < b)
+    }
+}
+
+extension Sampler {
+    /// logit[j] −= frequency · count(j) + presence · [count(j) > 0], count over `completion`.
+    private func applyPresenceAndFrequency(_ completion: UnsafeBufferPointer<Int32>) {
+        let presence = parameters.presencePenalty, frequency = parameters.frequencyPenalty
+        guard presence != 0 || frequency != 0 else { return }
+        let n = vocabularySize
+        for token in completion where token >= 0 && Int(token) < n { counts[Int(token)] += 1 }
+        for token in completion where token >= 0 && Int(token) < n && counts[Int(token)] > 0 {
+            adjusted[Int(token)] -= frequency * Float(counts[Int(token)]) + presence
+            counts[Int(token)] = 0
+        }
     }
 }

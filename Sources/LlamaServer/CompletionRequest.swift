@@ -32,6 +32,9 @@ public struct CompletionRequest: Sendable {
     public var topP: Float = 1
     public var topK: Int = 0
     public var repetitionPenalty: Float = 1
+    /// OpenAI's `presence_penalty` and `frequency_penalty` (−2 to 2).
+    public var presencePenalty: Float = 0
+    public var frequencyPenalty: Float = 0
     public var stream = false
     /// Whether the chosen tokens' log-probabilities are returned (completions: `logprobs` given;
     /// chat: `logprobs: true`).
@@ -132,7 +135,9 @@ public struct CompletionRequest: Sendable {
         }
         if let n = try integer("n"), n != 1 { throw ServerRequestError.invalid("only n = 1 is supported", parameter: "n") }
         for key in ["presence_penalty", "frequency_penalty"] {
-            if let value = try number(key), value != 0 { throw ServerRequestError.invalid("'\(key)' is not supported", parameter: key) }
+            guard let value = try number(key) else { continue }
+            guard (-2...2).contains(value) else { throw ServerRequestError.invalid("'\(key)' must be in [-2, 2]", parameter: key) }
+            if key == "presence_penalty" { presencePenalty = Float(value) } else { frequencyPenalty = Float(value) }
         }
         if let value = maxTokens, value < 1 {
             throw ServerRequestError.invalid("'max_tokens' must be at least 1", parameter: "max_tokens")

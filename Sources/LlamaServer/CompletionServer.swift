@@ -184,6 +184,7 @@ public final class CompletionServer: @unchecked Sendable {
         }
         let sampling = SamplingParameters(temperature: request.temperature, topK: request.topK, topP: request.topP,
                                           repetitionPenalty: request.repetitionPenalty,
+                                          presencePenalty: request.presencePenalty, frequencyPenalty: request.frequencyPenalty,
                                           seed: request.seed ?? UInt64.random(in: 0...UInt64.max))
         let (events, continuation) = AsyncStream.makeStream(of: GenerationEngine.Event.self)
         let endOfTurn = request.kind == .chat ? endOfTurnTokens : []

@@ -59,6 +59,10 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(top["completion_sizes"] as? [Int], [3])
         XCTAssertEqual(top["chat_sizes"] as? [Int], [4])
         for key in ["completion_first_is_chosen", "chat_first_is_chosen", "chat_descending"] { XCTAssertEqual(top[key] as? Bool, true, key) }
+        // The tiny model's greedy text repeats tokens; penalties of 2 leave fewer repeats.
+        let penalties = try XCTUnwrap(results["penalties"] as? [String: Int])
+        XCTAssertGreaterThan(penalties["plain_repeats"] ?? 0, 0)
+        XCTAssertLessThan(penalties["penalized_repeats"] ?? .max, penalties["plain_repeats"] ?? 0)
         if let stop = results["stop"] { XCTAssertEqual(stop as? Bool, true) }
         XCTAssertEqual(results["models"] as? [String], ["tiny-llama"])
         XCTAssertEqual(results["health"] as? Int, 200)

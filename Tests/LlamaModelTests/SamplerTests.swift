@@ -29,6 +29,29 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(sample(SamplingParameters(repetitionPenalty: 2), history: [1, 4], draws: 1), [0, 0, 1, 0, 0, 0])
     }
 
+    /// OpenAI's definition: logit − frequency · count − presence · [count > 0], counting only the
+    /// completion's tokens (the last `generated` of the history).
+    func testPresenceAndFrequencyPenaltiesCountTheCompletion() {
+        let sampler = Sampler(parameters: SamplingParameters(presencePenalty: 0.4, frequencyPenalty: 0.5), vocabularySize: logits.count)
+        func choose(_ history: [Int32], generated: Int) -> Int32 {
+            logits.withUnsafeBufferPointer { buffer in history.withUnsafeBufferPointer { sampler.sample(logits: buffer, history: $0, generated: generated) } }
+        }
+        // Id 1 once: 3.0 − 0.5 − 0.4 = 2.1 < 3.0 (id 4). Ids 1 and 4 once: 2.1 and 2.1 against 2.0:
+        // id 1 (lowest) wins. Id 4 twice and 1 once: 4 → 3.0 − 1.0 − 0.4 = 1.6, 1 → 2.1.
+        XCTAssertEqual(choose([1], generated: 1), 4)
+        XCTAssertEqual(choose([1, 4], generated: 2), 1)
+        XCTAssertEqual(choose([4, 1, 4], generated: 3), 1)
+        // Id 1 three times: 3.0 − 1.5 − 0.4 = 1.1; id 4 once: 2.1, above id 2 (2.0).
+        XCTAssertEqual(choose([1, 1, 4, 1], generated: 4), 4)
+        // The prompt's tokens are not counted: with id 4 in the prompt and id 1 generated, id 4
+        // keeps 3.0 and wins (counting the prompt too would tie them at 2.1 and give id 1).
+        XCTAssertEqual(choose([1, 4, 4], generated: 0), 1)
+        XCTAssertEqual(choose([4, 1], generated: 1), 4)
+        // Negative penalties favour repeats: id 0 once: 1.0 + 0.5 + 2 = 3.5 > 3.0 (whole history by default).
+        let favouring = Sampler(parameters: SamplingParameters(presencePenalty: -2, frequencyPenalty: -0.5), vocabularySize: logits.count)
+        XCTAssertEqual(logits.withUnsafeBufferPointer { buffer in [Int32(0)].withUnsafeBufferPointer { favouring.sample(logits: buffer, history: $0) } }, 0)
+    }
+
     func testTemperatureSamplingFollowsTheSoftmax() {
         let draws = 60_000
         let counts = sample(SamplingParameters(temperature: 0.7, seed: 11), draws: draws)

@@ -73,6 +73,12 @@ results["top_logprobs"] = {
                            for item in top_chat),
 }
 
+# Frequency and presence penalties change a greedy completion that repeats itself.
+plain = client.completions.create(model="tiny", prompt="It was a", max_tokens=12, temperature=0, logprobs=0).choices[0].logprobs.tokens
+penalized = client.completions.create(model="tiny", prompt="It was a", max_tokens=12, temperature=0, logprobs=0,
+                                      frequency_penalty=2, presence_penalty=2).choices[0].logprobs.tokens
+results["penalties"] = {"plain_repeats": len(plain) - len(set(plain)), "penalized_repeats": len(penalized) - len(set(penalized))}
+
 # Stop strings: the text ends before the first occurrence of the stop string.
 full = choice.text
 if len(full) > 4:
@@ -94,6 +100,7 @@ bad = {
     "missing_prompt": raw("POST", "/v1/completions", b"{}"),
     "bad_messages": raw("POST", "/v1/chat/completions", json.dumps({"messages": [{"role": "robot", "content": 1}]}).encode()),
     "temperature_type": raw("POST", "/v1/completions", json.dumps({"prompt": "a", "temperature": "hot"}).encode()),
+    "penalty_out_of_range": raw("POST", "/v1/completions", json.dumps({"prompt": "a", "presence_penalty": 2.5}).encode()),
     "too_many_top_logprobs": raw("POST", "/v1/chat/completions", json.dumps(
         {"messages": [{"role": "user", "content": "a"}], "logprobs": True, "top_logprobs": 21}).encode()),
     "top_logprobs_without_logprobs": raw("POST", "/v1/chat/completions", json.dumps(
