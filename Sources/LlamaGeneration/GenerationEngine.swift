@@ -14,8 +14,19 @@ public final class GenerationEngine: @unchecked Sendable {
         /// A new token with its log-probability under the model (before sampling filters), and
         /// the request's `topLogprobs` most likely tokens of that step, most likely first.
         case token(id: Int32, logProbability: Float, top: [TokenAlternative])
+        /// The prompt's tokens with their log-probabilities given the tokens before them (the
+        /// first has none), sent once after the prefill when `Request.promptLogprobs` is set.
+        case prompt([PromptToken])
         /// The request ended.
         case finished(FinishReason, GenerationResult)
+    }
+
+    /// A prompt token, its log-probability after the tokens before it (nil for the first), and
+    /// the `topLogprobs` most likely tokens at its position.
+    public struct PromptToken: Sendable {
+        public let id: Int32
+        public let logProbability: Float?
+        public let top: [TokenAlternative]
     }
 
     /// A token the model could have produced, with its log-probability.
@@ -45,15 +56,19 @@ public final class GenerationEngine: @unchecked Sendable {
         public var stopTokens: [Int32]
         /// How many of each step's most likely tokens the `.token` events carry (0: none).
         public var topLogprobs: Int
+        /// Whether a `.prompt` event gives the prompt tokens' log-probabilities (`maxTokens` may
+        /// then be 0: the prompt is scored and nothing generated).
+        public var promptLogprobs: Bool
 
         public init(prompt: [Int32], maxTokens: Int, sampling: SamplingParameters, stopAtEOS: Bool = true,
-                    stopTokens: [Int32] = [], topLogprobs: Int = 0) {
+                    stopTokens: [Int32] = [], topLogprobs: Int = 0, promptLogprobs: Bool = false) {
             self.prompt = prompt
             self.maxTokens = maxTokens
             self.sampling = sampling
             self.stopAtEOS = stopAtEOS
             self.stopTokens = stopTokens
             self.topLogprobs = topLogprobs
+            self.promptLogprobs = promptLogprobs
         }
     }
 
@@ -186,12 +201,31 @@ public final class GenerationEngine: @unchecked Sendable {
         session.reset(slot: item.slot)
         let start = DispatchTime.now().uptimeNanoseconds
         do {
-            let budget = min(item.request.maxTokens, session.context - item.request.prompt.count)
-            guard !item.request.prompt.isEmpty, budget > 0 else {
-                finish(item, item.request.prompt.isEmpty ? .error : .length)
+            let prompt = item.request.prompt
+            let budget = min(item.request.maxTokens, session.context - prompt.count)
+            guard !prompt.isEmpty, budget > 0 || (item.request.promptLogprobs && budget == 0) else {
+                finish(item, prompt.isEmpty ? .error : .length)
                 return
             }
-            let logits = try session.forward(item.request.prompt, slot: item.slot)
+            var scored: [PromptToken] = []
+            let top = item.request.topLogprobs
+            let score: ((Int, UnsafeBufferPointer<Float>) -> Void)? = !item.request.promptLogprobs ? nil : { position, logits in
+                // The logits after position p score the token at p + 1.
+                guard position + 1 < prompt.count else { return }
+                let normalizer = Self.logNormalizer(logits)
+                scored.append(PromptToken(id: prompt[position + 1], logProbability: logits[Int(prompt[position + 1])] - normalizer,
+                                          top: Self.mostLikely(top, in: logits).map {
+                                              TokenAlternative(id: $0, logProbability: logits[Int($0)] - normalizer)
+                                          }))
+            }
+            let logits = try session.forward(prompt, slot: item.slot, allLogits: score)
+            if item.request.promptLogprobs {
+                item.onEvent(.prompt([PromptToken(id: prompt[0], logProbability: nil, top: [])] + scored))
+                if budget == 0 {
+                    finish(item, .length)
+                    return
+                }
+            }
             let now = DispatchTime.now().uptimeNanoseconds
             item.result.prefillSeconds = Double(now - start) / 1e9
             item.decodeStart = now

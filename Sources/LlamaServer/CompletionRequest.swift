@@ -42,6 +42,11 @@ public struct CompletionRequest: Sendable {
     /// How many of the most likely tokens each position lists beside the chosen one
     /// (completions: `logprobs`, 0 to 5; chat: `top_logprobs`, 0 to 20).
     public var topLogprobs = 0
+    /// Completions: the prompt given as token ids instead of text.
+    public var promptIds: [Int32]?
+    /// Completions: the prompt goes in front of the text, and with `logprobs` its tokens are scored
+    /// (each given the ones before it; `max_tokens` 0 scores the prompt alone).
+    public var echo = false
     public var stop: [String] = []
     public var seed: UInt64?
 
@@ -98,15 +103,21 @@ public struct CompletionRequest: Sendable {
                 prompt = text
             } else if let list = fields["prompt"] as? [String], list.count == 1 {
                 prompt = list[0]
+            } else if let ids = fields["prompt"] as? [NSNumber], !ids.isEmpty,
+                      ids.allSatisfy({ $0.doubleValue == $0.doubleValue.rounded() && abs($0.doubleValue) < 1e9 }) {
+                // Token ids, used as given (no BOS added).
+                prompt = ""
+                promptIds = ids.map { Int32($0.intValue) }
             } else {
-                throw ServerRequestError.invalid("'prompt' must be a string (or a list of one string)", parameter: "prompt")
+                throw ServerRequestError.invalid("'prompt' must be a string, a list of one string, or a list of token ids",
+                                                 parameter: "prompt")
             }
             if let value = try integer("logprobs") {
                 guard (0...5).contains(value) else { throw ServerRequestError.invalid("'logprobs' must be 0 to 5", parameter: "logprobs") }
                 logprobs = true
                 topLogprobs = value
             }
-            if try flag("echo") == true { throw ServerRequestError.invalid("'echo' is not supported", parameter: "echo") }
+            echo = try flag("echo") ?? false
             if let best = try integer("best_of"), best != 1 { throw ServerRequestError.invalid("only best_of 1 is supported", parameter: "best_of") }
             maxTokens = try integer("max_tokens") ?? 16
         case .chat:
@@ -139,8 +150,8 @@ public struct CompletionRequest: Sendable {
             guard (-2...2).contains(value) else { throw ServerRequestError.invalid("'\(key)' must be in [-2, 2]", parameter: key) }
             if key == "presence_penalty" { presencePenalty = Float(value) } else { frequencyPenalty = Float(value) }
         }
-        if let value = maxTokens, value < 1 {
-            throw ServerRequestError.invalid("'max_tokens' must be at least 1", parameter: "max_tokens")
+        if let value = maxTokens, value < (echo ? 0 : 1) {
+            throw ServerRequestError.invalid("'max_tokens' must be at least \(echo ? "0 (with echo)" : "1")", parameter: "max_tokens")
         }
         if let value = try number("temperature") {
             guard (0...2).contains(value) else { throw ServerRequestError.invalid("'temperature' must be in [0, 2]", parameter: "temperature") }
@@ -159,6 +170,7 @@ public struct CompletionRequest: Sendable {
             repetitionPenalty = Float(value)
         }
         stream = try flag("stream") ?? false
+        if echo && stream { throw ServerRequestError.invalid("'echo' is not supported with 'stream'", parameter: "echo") }
         if let value = try integer("seed") { seed = UInt64(bitPattern: Int64(value)) }
         if let raw = fields["stop"], !(raw is NSNull) {
             let list: [String]

@@ -8,6 +8,8 @@ extension CompletionServer {
     struct Outcome {
         var text = ""
         var tokens: [GeneratedToken] = []
+        /// With `echo` and `logprobs`: the prompt's tokens, scored.
+        var prompt: [GenerationEngine.PromptToken] = []
         var finishReason = "length"
     }
 
@@ -21,6 +23,8 @@ extension CompletionServer {
                 outcome.text += assembler.append(id)
                 outcome.tokens.append(GeneratedToken(id: id, logProbability: logProbability, top: top))
                 if assembler.stopped { engine.cancel(job.id) }
+            case let .prompt(tokens):
+                outcome.prompt = tokens
             case let .finished(reason, _):
                 outcome.text += assembler.finish()
                 outcome.finishReason = assembler.stopped || reason == .stop ? "stop" : "length"
@@ -32,8 +36,9 @@ extension CompletionServer {
         let choice: [String: Any]
         switch request.kind {
         case .completion:
-            choice = ["index": 0, "text": outcome.text, "finish_reason": outcome.finishReason,
-                      "logprobs": request.logprobs ? completionLogprobs(outcome.tokens, request) : NSNull()]
+            let echoed = request.echo ? (request.promptIds.map { tokenizer.decode($0) } ?? request.prompt) : ""
+            choice = ["index": 0, "text": echoed + outcome.text, "finish_reason": outcome.finishReason,
+                      "logprobs": request.logprobs ? completionLogprobs(outcome.tokens, request, prompt: outcome.prompt) : NSNull()]
         case .chat:
             choice = ["index": 0, "message": ["role": "assistant", "content": outcome.text], "finish_reason": outcome.finishReason,
                       "logprobs": request.logprobs ? chatLogprobs(outcome.tokens) : NSNull()]
@@ -75,6 +80,8 @@ extension CompletionServer {
                 if request.kind == .chat { try await writer.write(chunk(nil, role: true)) }
                 for await event in job.events {
                     switch event {
+                    case .prompt:
+                        break  // echo is refused with stream
                     case let .token(id, logProbability, top):
                         let text = assembler.append(id)
                         if !text.isEmpty || request.logprobs {
@@ -96,24 +103,30 @@ extension CompletionServer {
         })
     }
 
-    /// The completions API's logprobs object: the chosen tokens, and with `logprobs` N > 0 the N
-    /// most likely tokens of each position as {text: logprob} (the likelier kept where two
-    /// tokens read the same).
-    func completionLogprobs(_ tokens: [GeneratedToken], _ request: CompletionRequest) -> [String: Any] {
+    /// The completions API's logprobs object: the chosen tokens (after the prompt's with `echo`;
+    /// the first prompt token has no log-probability), and with `logprobs` N > 0 the N most
+    /// likely tokens of each position as {text: logprob} (the likelier kept where two tokens
+    /// read the same). Offsets count the tokens' texts.
+    func completionLogprobs(_ generated: [GeneratedToken], _ request: CompletionRequest,
+                            prompt: [GenerationEngine.PromptToken] = []) -> [String: Any] {
+        let tokens = prompt.map { (id: $0.id, logProbability: $0.logProbability, top: $0.top, first: $0.logProbability == nil) }
+            + generated.map { (id: $0.id, logProbability: Optional($0.logProbability), top: $0.top, first: false) }
         var offsets: [Int] = []
         var offset = 0
         for token in tokens {
             offsets.append(offset)
             offset += tokenText(token.id).count
         }
-        let top: Any = request.topLogprobs == 0 ? NSNull() : tokens.map { token -> [String: Double] in
+        let top: Any = request.topLogprobs == 0 ? NSNull() : tokens.map { token -> Any in
+            guard !token.first else { return NSNull() }
             var alternatives: [String: Double] = [:]
             for alternative in token.top where alternatives[tokenText(alternative.id)] == nil {
                 alternatives[tokenText(alternative.id)] = Double(alternative.logProbability)
             }
             return alternatives
         }
-        return ["tokens": tokens.map { tokenText($0.id) }, "token_logprobs": tokens.map { Double($0.logProbability) },
+        return ["tokens": tokens.map { tokenText($0.id) },
+                "token_logprobs": tokens.map { $0.logProbability.map { Double($0) as Any } ?? NSNull() },
                 "top_logprobs": top, "text_offset": offsets]
     }
 

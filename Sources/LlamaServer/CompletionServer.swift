@@ -155,6 +155,13 @@ public final class CompletionServer: @unchecked Sendable {
     /// template, its special pieces (`<s>`, `</s>`, `<|im_start|>` …) read as their tokens, and
     /// BOS in front unless the template put it there.
     func promptTokens(_ request: CompletionRequest) throws -> [Int32] {
+        if let ids = request.promptIds {
+            if let bad = ids.first(where: { $0 < 0 || Int($0) >= tokenizer.vocabularySize }) {
+                throw ServerRequestError.invalid("prompt token \(bad) is outside the vocabulary (0..<\(tokenizer.vocabularySize))",
+                                                 parameter: "prompt")
+            }
+            return ids
+        }
         guard request.kind == .chat else { return tokenizer.encode(request.prompt, addBOS: true) }
         let bos = tokenizer.bosId.map { tokenizer.piece(for: $0) } ?? "", eos = tokenizer.eosId.map { tokenizer.piece(for: $0) } ?? ""
         guard chatTemplate.format != .transcript else {
@@ -189,7 +196,7 @@ public final class CompletionServer: @unchecked Sendable {
         let (events, continuation) = AsyncStream.makeStream(of: GenerationEngine.Event.self)
         let endOfTurn = request.kind == .chat ? endOfTurnTokens : []
         let id = engine.submit(.init(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stopTokens: endOfTurn,
-                                     topLogprobs: request.topLogprobs)) { event in
+                                     topLogprobs: request.topLogprobs, promptLogprobs: request.echo && request.logprobs)) { event in
             continuation.yield(event)
             if case .finished = event { continuation.finish() }
         }

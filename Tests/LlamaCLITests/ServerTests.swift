@@ -135,4 +135,44 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(results["prompt_tokens"] as? Int, results["expected"] as? Int)
         XCTAssertGreaterThan(results["expected"] as? Int ?? 0, 20)
     }
+
+    /// Scoring through the API as evaluation harnesses do (lm-evaluation-harness's completions
+    /// model): the prompt as token ids, `echo`, `max_tokens` 0, `logprobs`. Each prompt token's
+    /// log-probability equals the log-softmax of transformers' logits (the fixture's
+    /// reference.safetensors) after the tokens before it; the first has none. A text prompt scores
+    /// the same as its ids with BOS, and the echoed text is the prompt.
+    func testEchoScoresThePromptAsTransformersDoes() throws {
+        let (server, port) = try startServer(["--model", CLI.tinyLlama, "--slots", "2", "--context", "256"])
+        defer { if server.isRunning { server.terminate() } }
+        let check = try CLI.python("""
+            import json, sys, urllib.request
+            import numpy as np
+            from safetensors.numpy import load_file
+            port, fixture = sys.argv[1], sys.argv[2]
+            reference = load_file(fixture + "/reference.safetensors")
+            ids = [int(i) for i in reference["input_ids"].reshape(-1)[:24]]
+            logits = reference["logits"].reshape(-1, 1000)[:24].astype(np.float64)
+            expected = [float(row[i] - np.log(np.exp(row - row.max()).sum()) - row.max()) for row, i in zip(logits[:-1], ids[1:])]
+            def post(body):
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/completions", data=json.dumps(body).encode(),
+                                                 headers={"Content-Type": "application/json"})
+                return json.load(urllib.request.urlopen(request, timeout=60))["choices"][0]
+            scored = post({"prompt": ids, "echo": True, "max_tokens": 0, "logprobs": 1})
+            got = scored["logprobs"]["token_logprobs"]
+            text = post({"prompt": "It was a bright day", "echo": True, "max_tokens": 2, "logprobs": 0, "temperature": 0})
+            print(json.dumps({"first": got[0], "count": len(got), "max_error": max(abs(a - b) for a, b in zip(got[1:], expected)),
+                              "top_sizes": sorted({len(t) for t in scored["logprobs"]["top_logprobs"][1:]}),
+                              "echo_prefix": text["text"].startswith("It was a bright day"),
+                              "echo_tokens": len(text["logprobs"]["tokens"]), "echo_first": text["logprobs"]["token_logprobs"][0]}))
+            """, ["\(port)", CLI.tinyLlama])
+        XCTAssertEqual(check.status, 0, check.errors)
+        let results = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(check.output.utf8)) as? [String: Any], check.output)
+        XCTAssertTrue(results["first"] is NSNull, "the first token has no log-probability")
+        XCTAssertEqual(results["count"] as? Int, 24)
+        XCTAssertLessThan((results["max_error"] as? Double) ?? 1, 1e-3)
+        XCTAssertEqual(results["top_sizes"] as? [Int], [1])
+        XCTAssertEqual(results["echo_prefix"] as? Bool, true)
+        XCTAssertTrue(results["echo_first"] is NSNull)
+        XCTAssertGreaterThan(results["echo_tokens"] as? Int ?? 0, 2)
+    }
 }

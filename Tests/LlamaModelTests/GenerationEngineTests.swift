@@ -39,6 +39,8 @@ final class GenerationEngineTests: XCTestCase {
                 case let .finished(reason, _):
                     collector.reasons[index] = reason
                     collector.done.leave()
+                case .prompt:
+                    XCTFail("no prompt scores were asked for")
                 }
             }
         }
@@ -108,6 +110,8 @@ final class GenerationEngineTests: XCTestCase {
                 XCTAssertEqual(top.map(\.logProbability), top.map(\.logProbability).sorted(by: >))
             case .finished:
                 collector.done.leave()
+            case .prompt:
+                XCTFail("no prompt scores were asked for")
             }
         }
         XCTAssertEqual(collector.done.wait(timeout: .now() + 60), .success)
@@ -118,5 +122,43 @@ final class GenerationEngineTests: XCTestCase {
             XCTAssertEqual(Double(alternative.logProbability), logits[index] - normalizer, accuracy: 1e-4)
         }
         XCTAssertEqual(Double(logProbability), logits[Int(id)] - normalizer, accuracy: 1e-4)
+    }
+
+    /// `promptLogprobs` with `maxTokens` 0: the prompt scored and nothing generated; each token's
+    /// log-probability is a float64 log-softmax of the logits after the tokens before it.
+    func testPromptLogprobsScoreThePrompt() throws {
+        let weights = try Checkpoint.load(directory: ModelFixtures.tinyLlama).weights
+        let prompt: [Int32] = [1, 626, 685, 897, 579, 776]
+        var rows: [[Double]] = []
+        try InferenceSession(weights: weights, context: 64).forward(prompt) { _, logits in rows.append(logits.map(Double.init)) }
+        let engine = GenerationEngine(weights: weights, slots: 1, context: 64)
+        let collector = Collector()
+        final class Scores: @unchecked Sendable { var tokens: [GenerationEngine.PromptToken] = []; var generated = 0 }
+        let scores = Scores()
+        collector.done.enter()
+        engine.submit(.init(prompt: prompt, maxTokens: 0, sampling: SamplingParameters(), topLogprobs: 2, promptLogprobs: true)) { event in
+            collector.lock.lock()
+            defer { collector.lock.unlock() }
+            switch event {
+            case let .prompt(tokens): scores.tokens = tokens
+            case .token: scores.generated += 1
+            case let .finished(reason, _):
+                collector.reasons[0] = reason
+                collector.done.leave()
+            }
+        }
+        XCTAssertEqual(collector.done.wait(timeout: .now() + 60), .success)
+        engine.shutdown(drain: true)
+        XCTAssertEqual(scores.generated, 0)
+        XCTAssertEqual(collector.reasons[0], .length)
+        XCTAssertEqual(scores.tokens.map(\.id), prompt)
+        XCTAssertNil(scores.tokens.first?.logProbability)
+        for (position, token) in scores.tokens.enumerated().dropFirst() {
+            let logits = rows[position - 1], maximum = logits.max() ?? 0
+            let normalizer = maximum + Foundation.log(logits.reduce(0) { $0 + Foundation.exp($1 - maximum) })
+            XCTAssertEqual(Double(try XCTUnwrap(token.logProbability)), logits[Int(token.id)] - normalizer, accuracy: 1e-4, "position \(position)")
+            XCTAssertEqual(token.top.count, 2)
+            XCTAssertEqual(Double(token.top[0].logProbability), (logits.max() ?? 0) - normalizer, accuracy: 1e-4)
+        }
     }
 }

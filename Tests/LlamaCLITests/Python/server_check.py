@@ -100,6 +100,9 @@ bad = {
     "missing_prompt": raw("POST", "/v1/completions", b"{}"),
     "bad_messages": raw("POST", "/v1/chat/completions", json.dumps({"messages": [{"role": "robot", "content": 1}]}).encode()),
     "temperature_type": raw("POST", "/v1/completions", json.dumps({"prompt": "a", "temperature": "hot"}).encode()),
+    "echo_with_stream": raw("POST", "/v1/completions", json.dumps({"prompt": "a", "echo": True, "stream": True}).encode()),
+    "zero_max_tokens_without_echo": raw("POST", "/v1/completions", json.dumps({"prompt": "a", "max_tokens": 0}).encode()),
+    "token_id_out_of_range": raw("POST", "/v1/completions", json.dumps({"prompt": [1, 5000]}).encode()),
     "penalty_out_of_range": raw("POST", "/v1/completions", json.dumps({"prompt": "a", "presence_penalty": 2.5}).encode()),
     "too_many_top_logprobs": raw("POST", "/v1/chat/completions", json.dumps(
         {"messages": [{"role": "user", "content": "a"}], "logprobs": True, "top_logprobs": 21}).encode()),
