@@ -30,7 +30,19 @@ struct ServeCommand: AsyncParsableCommand {
         let opened = try OpenedModel.open(model)
         let textTokenizer = try openTokenizer(model: model, explicit: tokenizer)
         let template = try chatTemplate(model: model, option: chatTemplateName)
-        let length = min(context ?? opened.configuration.maxPositionEmbeddings, opened.configuration.maxPositionEmbeddings)
+        // The KV cache may take 70% of physical memory less the weights.
+        let config = opened.configuration
+        let bytesPerPosition = 2 * config.layerCount * config.keyValueHeadCount * config.headDimension * cache.cacheType.bytesPerValue
+        let budget = Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.7) - opened.weights.namedParameters.reduce(0) { $0 + $1.tensor.byteCount }
+        let length: Int
+        do {
+            let chosen = try ServingMemory.context(requested: context, modelContext: config.maxPositionEmbeddings, slots: slots,
+                                                   bytesPerPosition: bytesPerPosition, budget: budget)
+            if let note = chosen.note { FileHandle.standardError.write(Data("\(model): \(note)\n".utf8)) }
+            length = chosen.context
+        } catch let error as ServingMemory.TooLarge {
+            throw ValidationError("\(model): \(error.description)")
+        }
         let engine = GenerationEngine(weights: opened.weights, slots: slots, context: length, cacheType: cache.cacheType)
         let name = ((model as NSString).lastPathComponent as NSString).deletingPathExtension
         let server = CompletionServer(engine: engine, tokenizer: textTokenizer,
