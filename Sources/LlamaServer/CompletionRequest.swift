@@ -103,13 +103,13 @@ public struct CompletionRequest: Sendable {
                 prompt = text
             } else if let list = fields["prompt"] as? [String], list.count == 1 {
                 prompt = list[0]
-            } else if let ids = fields["prompt"] as? [NSNumber], !ids.isEmpty,
-                      ids.allSatisfy({ $0.doubleValue == $0.doubleValue.rounded() && abs($0.doubleValue) < 1e9 }) {
-                // Token ids, used as given (no BOS added).
+            } else if let ids = (fields["prompt"] as? [NSNumber]) ?? ((fields["prompt"] as? [[NSNumber]]).flatMap { $0.count == 1 ? $0[0] : nil }),
+                      !ids.isEmpty, ids.allSatisfy({ $0.doubleValue == $0.doubleValue.rounded() && abs($0.doubleValue) < 1e9 }) {
+                // Token ids (or a list of one list of them, as batching clients send), used as given: no BOS added.
                 prompt = ""
                 promptIds = ids.map { Int32($0.intValue) }
             } else {
-                throw ServerRequestError.invalid("'prompt' must be a string, a list of one string, or a list of token ids",
+                throw ServerRequestError.invalid("'prompt' must be a string or token ids (or a list of one of either)",
                                                  parameter: "prompt")
             }
             if let value = try integer("logprobs") {

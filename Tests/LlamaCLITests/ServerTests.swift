@@ -158,9 +158,11 @@ final class ServerTests: XCTestCase {
                                                  headers={"Content-Type": "application/json"})
                 return json.load(urllib.request.urlopen(request, timeout=60))["choices"][0]
             scored = post({"prompt": ids, "echo": True, "max_tokens": 0, "logprobs": 1})
+            batched = post({"prompt": [ids], "echo": True, "max_tokens": 0, "logprobs": 1})
             got = scored["logprobs"]["token_logprobs"]
             text = post({"prompt": "It was a bright day", "echo": True, "max_tokens": 2, "logprobs": 0, "temperature": 0})
             print(json.dumps({"first": got[0], "count": len(got), "max_error": max(abs(a - b) for a, b in zip(got[1:], expected)),
+                              "batched_same": batched["logprobs"]["token_logprobs"] == got,
                               "top_sizes": sorted({len(t) for t in scored["logprobs"]["top_logprobs"][1:]}),
                               "echo_prefix": text["text"].startswith("It was a bright day"),
                               "echo_tokens": len(text["logprobs"]["tokens"]), "echo_first": text["logprobs"]["token_logprobs"][0]}))
@@ -171,6 +173,7 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(results["count"] as? Int, 24)
         XCTAssertLessThan((results["max_error"] as? Double) ?? 1, 1e-3)
         XCTAssertEqual(results["top_sizes"] as? [Int], [1])
+        XCTAssertEqual(results["batched_same"] as? Bool, true, "a list of one token list is the same prompt")
         XCTAssertEqual(results["echo_prefix"] as? Bool, true)
         XCTAssertTrue(results["echo_first"] is NSNull)
         XCTAssertGreaterThan(results["echo_tokens"] as? Int ?? 0, 2)
