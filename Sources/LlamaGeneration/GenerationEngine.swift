@@ -214,9 +214,7 @@ public final class GenerationEngine: @unchecked Sendable {
                 guard position + 1 < prompt.count else { return }
                 let normalizer = Self.logNormalizer(logits)
                 scored.append(PromptToken(id: prompt[position + 1], logProbability: logits[Int(prompt[position + 1])] - normalizer,
-                                          top: Self.mostLikely(top, in: logits).map {
-                                              TokenAlternative(id: $0, logProbability: logits[Int($0)] - normalizer)
-                                          }))
+                                          top: Self.alternatives(top, in: logits, normalizer: normalizer)))
             }
             let logits = try session.forward(prompt, slot: item.slot, allLogits: score)
             if item.request.promptLogprobs {
@@ -249,10 +247,8 @@ public final class GenerationEngine: @unchecked Sendable {
         item.result.tokens.append(token)
         generatedTokens += 1
         let normalizer = Self.logNormalizer(logits)
-        let top = Self.mostLikely(item.request.topLogprobs, in: logits).map {
-            TokenAlternative(id: $0, logProbability: logits[Int($0)] - normalizer)
-        }
-        item.onEvent(.token(id: token, logProbability: logits[Int(token)] - normalizer, top: top))
+        item.onEvent(.token(id: token, logProbability: logits[Int(token)] - normalizer,
+                            top: Self.alternatives(item.request.topLogprobs, in: logits, normalizer: normalizer)))
         item.nextToken = token
         let limit = min(item.request.maxTokens, session.context - item.request.prompt.count)
         if item.request.stopAtEOS && token == session.configuration.eosTokenId {
@@ -298,9 +294,9 @@ public final class GenerationEngine: @unchecked Sendable {
         item.onEvent(.finished(reason, item.result))
     }
 
-    /// log softmax(logits)[token].
-    public static func logProbability(of token: Int32, in logits: UnsafeBufferPointer<Float>) -> Float {
-        logits[Int(token)] - logNormalizer(logits)
+    /// The `count` most likely tokens with their log-probabilities (`normalizer`: `logNormalizer(logits)`).
+    static func alternatives(_ count: Int, in logits: UnsafeBufferPointer<Float>, normalizer: Float) -> [TokenAlternative] {
+        mostLikely(count, in: logits).map { TokenAlternative(id: $0, logProbability: logits[Int($0)] - normalizer) }
     }
 
     /// log Σ exp(logits): a token's log-probability is its logit minus this.
