@@ -12,6 +12,18 @@ ALWAYS_INLINE float element(const void *base, size_t index, int half) {
     return half ? half_to_float(((const uint16_t *)base)[index]) : ((const float *)base)[index];
 }
 
+// Asks for row `row` of a cache matrix (dim elements, `stride` apart) to be brought into the
+// cache ahead of its use by the next kernel call; nothing when `base` is NULL.
+ALWAYS_INLINE void prefetch_row(const void *base, size_t row, size_t stride, size_t dim, int half) {
+    if (!base) return;
+    const size_t size = half ? 2 : 4;
+    const char *first = (const char *)base + row * stride * size;
+    const uintptr_t last = ((uintptr_t)first + dim * size - 1) & ~(uintptr_t)63;
+    for (uintptr_t line = (uintptr_t)first & ~(uintptr_t)63; line <= last; line += 64) {
+        __builtin_prefetch((const void *)line, 0, 3);
+    }
+}
+
 #if defined(LLAMA_AVX2)
 ALWAYS_INLINE __m256 eight_elements(const void *base, size_t index, int half) {
     return half ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)base + index)))
@@ -20,7 +32,7 @@ ALWAYS_INLINE __m256 eight_elements(const void *base, size_t index, int half) {
 #endif
 
 ALWAYS_INLINE void attention_scores(const float *q, const void *keys, size_t stride, size_t length, size_t dim,
-                                    float scale, float *scores, int half) {
+                                    float scale, float *scores, const void *prefetch, int half) {
     size_t s = 0;
 #if defined(LLAMA_AVX2)
     const size_t vector_dim = dim & ~(size_t)7;
@@ -28,6 +40,7 @@ ALWAYS_INLINE void attention_scores(const float *q, const void *keys, size_t str
     // Eight positions at a time: eight independent multiply-add chains, then one transpose-sum.
     for (; s + 8 <= length; s += 8) {
         const size_t k = s * stride;
+        for (int r = 0; r < 8; r++) prefetch_row(prefetch, s + r, stride, dim, half);
         __m256 a[8];
         for (int r = 0; r < 8; r++) a[r] = _mm256_setzero_ps();
         for (size_t i = 0; i < vector_dim; i += 8) {
@@ -51,6 +64,7 @@ ALWAYS_INLINE void attention_scores(const float *q, const void *keys, size_t str
     }
 #endif
     for (; s < length; s++) {
+        prefetch_row(prefetch, s, stride, dim, half);
         float total = 0;
         for (size_t i = 0; i < dim; i++) total += q[i] * element(keys, s * stride + i, half);
         scores[s] = total * scale;
@@ -58,7 +72,7 @@ ALWAYS_INLINE void attention_scores(const float *q, const void *keys, size_t str
 }
 
 ALWAYS_INLINE void attention_values(const float *p, const void *values, size_t stride, size_t length, size_t dim,
-                                    float *out, int half) {
+                                    float *out, const void *prefetch, int half) {
     size_t column = 0;
 #if defined(LLAMA_AVX2)
     // 64 output columns live in eight registers while every position is added in.
@@ -67,6 +81,7 @@ ALWAYS_INLINE void attention_values(const float *p, const void *values, size_t s
         for (int j = 0; j < 8; j++) a[j] = _mm256_setzero_ps();
         for (size_t s = 0; s < length; s++) {
             const size_t v = s * stride + column;
+            if (column == 0) prefetch_row(prefetch, s, stride, dim, half);
             const __m256 weight = _mm256_broadcast_ss(p + s);
             for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(weight, eight_elements(values, v + 8 * j, half), a[j]);
         }
@@ -76,6 +91,10 @@ ALWAYS_INLINE void attention_values(const float *p, const void *values, size_t s
         __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
         size_t s = 0;
         for (; s + 2 <= length; s += 2) {
+            if (column == 0) {
+                prefetch_row(prefetch, s, stride, dim, half);
+                prefetch_row(prefetch, s + 1, stride, dim, half);
+            }
             a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + s), eight_elements(values, s * stride + column, half), a0);
             a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + s + 1), eight_elements(values, (s + 1) * stride + column, half), a1);
         }
@@ -85,27 +104,30 @@ ALWAYS_INLINE void attention_values(const float *p, const void *values, size_t s
 #endif
     for (; column < dim; column++) {
         float total = 0;
-        for (size_t s = 0; s < length; s++) total += p[s] * element(values, s * stride + column, half);
+        for (size_t s = 0; s < length; s++) {
+            if (column == 0) prefetch_row(prefetch, s, stride, dim, half);
+            total += p[s] * element(values, s * stride + column, half);
+        }
         out[column] = total;
     }
 }
 
 void llama_attention_scores(const float *q, const float *keys, size_t stride, size_t length, size_t dim,
-                            float scale, float *scores) {
-    attention_scores(q, keys, stride, length, dim, scale, scores, 0);
+                            float scale, float *scores, const float *prefetch) {
+    attention_scores(q, keys, stride, length, dim, scale, scores, prefetch, 0);
 }
 
 void llama_attention_scores_f16(const float *q, const uint16_t *keys, size_t stride, size_t length, size_t dim,
-                                float scale, float *scores) {
-    attention_scores(q, keys, stride, length, dim, scale, scores, 1);
+                                float scale, float *scores, const uint16_t *prefetch) {
+    attention_scores(q, keys, stride, length, dim, scale, scores, prefetch, 1);
 }
 
 void llama_attention_values(const float *p, const float *values, size_t stride, size_t length, size_t dim,
-                            float *out) {
-    attention_values(p, values, stride, length, dim, out, 0);
+                            float *out, const float *prefetch) {
+    attention_values(p, values, stride, length, dim, out, prefetch, 0);
 }
 
 void llama_attention_values_f16(const float *p, const uint16_t *values, size_t stride, size_t length, size_t dim,
-                                float *out) {
-    attention_values(p, values, stride, length, dim, out, 1);
+                                float *out, const uint16_t *prefetch) {
+    attention_values(p, values, stride, length, dim, out, prefetch, 1);
 }

@@ -199,19 +199,23 @@ float llama_stream_sum(const float *p, size_t count);
 
 /// scores[s] = scale · Σ_i q[i]·k_s[i] for s < length, with k_s = keys + s·stride (dim floats):
 /// one query head against the cached keys of its key/value head, eight positions at a time.
+/// `prefetch` (or NULL): a matrix laid out as `keys` whose rows 0..<length are fetched into the
+/// cache on the way, one row per key read (decode passes the same head's values).
 void llama_attention_scores(const float *q, const float *keys, size_t stride, size_t length, size_t dim,
-                            float scale, float *scores);
+                            float scale, float *scores, const float *prefetch);
 /// out[i] = Σ_s p[s]·v_s[i] for i < dim, with v_s = values + s·stride: the attention-weighted
 /// sum of cached values, 64 output columns held in registers across all positions.
+/// `prefetch` (or NULL) as above, one row per value row (decode passes the keys of the head the
+/// thread takes next).
 void llama_attention_values(const float *p, const float *values, size_t stride, size_t length, size_t dim,
-                            float *out);
+                            float *out, const float *prefetch);
 /// The same two kernels over a cache stored as IEEE half bit patterns (stride in elements):
 /// each value is widened to float32 as it is read, so the products are those of the float32
 /// kernels on the half values.
 void llama_attention_scores_f16(const float *q, const uint16_t *keys, size_t stride, size_t length, size_t dim,
-                                float scale, float *scores);
+                                float scale, float *scores, const uint16_t *prefetch);
 void llama_attention_values_f16(const float *p, const uint16_t *values, size_t stride, size_t length, size_t dim,
-                                float *out);
+                                float *out, const uint16_t *prefetch);
 
 /// Query rows per tile of the blocked prefill attention below.
 #define LLAMA_ATTENTION_ROWS 6

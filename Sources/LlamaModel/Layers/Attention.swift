@@ -43,6 +43,12 @@ public enum Attention {
         let scale = 1 / Float(headDimension).squareRoot()
         let items = rows * headCount
         let workers = min(Parallel.threadCount, items)
+        // Each thread takes items worker, worker + workers, …. While one head's scores are
+        // computed its values are fetched into the cache, and while its values are summed the
+        // keys of the thread's next head are, so neither pass starts cold on a cache the weight
+        // stream has evicted (110M Q4_0, 3 to 303 positions: 0.32-0.36 ms per token instead of
+        // 0.38-0.43).
+        func keyValueOffset(_ item: Int) -> Int { (item % headCount / group) * layout.headStride }
         Parallel.forEach(workers) { worker in
             let row = scores + worker * context
             var item = worker
@@ -51,30 +57,37 @@ public enum Attention {
                 let visible = length(t)
                 let keys = keyCache(t), values = valueCache(t)
                 let q = query + t * queryWidth + head * headDimension
-                let keyOffset = (head / group) * layout.headStride
+                let keyOffset = keyValueOffset(item)
                 let out = output + t * queryWidth + head * headDimension
+                let next = item + workers
+                let nextKeys = next < items ? keyCache(next / headCount) : nil
                 switch cacheType {
                 case .f32:
+                    let values = values.assumingMemoryBound(to: Float.self) + keyOffset
                     llama_attention_scores(q, keys.assumingMemoryBound(to: Float.self) + keyOffset, layout.positionStride,
-                                           visible, headDimension, scale, row)
+                                           visible, headDimension, scale, row, values)
+                    softmax(row, visible)
+                    llama_attention_values(row, values, layout.positionStride, visible, headDimension, out,
+                                           nextKeys.map { $0.assumingMemoryBound(to: Float.self) + keyValueOffset(next) })
                 case .f16:
+                    let values = values.assumingMemoryBound(to: UInt16.self) + keyOffset
                     llama_attention_scores_f16(q, keys.assumingMemoryBound(to: UInt16.self) + keyOffset, layout.positionStride,
-                                               visible, headDimension, scale, row)
-                }
-                let maximum = VectorMath.maximum(row, visible)
-                let total = VectorMath.expSubtracting(row, maximum, visible)
-                VectorMath.scale(row, 1 / total, visible)
-                switch cacheType {
-                case .f32:
-                    llama_attention_values(row, values.assumingMemoryBound(to: Float.self) + keyOffset, layout.positionStride,
-                                           visible, headDimension, out)
-                case .f16:
-                    llama_attention_values_f16(row, values.assumingMemoryBound(to: UInt16.self) + keyOffset, layout.positionStride,
-                                               visible, headDimension, out)
+                                               visible, headDimension, scale, row, values)
+                    softmax(row, visible)
+                    llama_attention_values_f16(row, values, layout.positionStride, visible, headDimension, out,
+                                               nextKeys.map { $0.assumingMemoryBound(to: UInt16.self) + keyValueOffset(next) })
                 }
                 item += workers
             }
         }
+    }
+
+    /// Scores to probabilities in place.
+    @inline(__always)
+    private static func softmax(_ row: UnsafeMutablePointer<Float>, _ count: Int) {
+        let maximum = VectorMath.maximum(row, count)
+        let total = VectorMath.expSubtracting(row, maximum, count)
+        VectorMath.scale(row, 1 / total, count)
     }
 
     /// `forwardCached` for T rows of one sequence at positions start ..< start + T.
