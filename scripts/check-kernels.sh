@@ -3,8 +3,9 @@
 # and runs it: x86 AVX2, x86 AVX-512 VNNI (its instructions emulated by SIMDe, as this machine
 # and qemu have no AVX-512) and plain C (all three under AddressSanitizer and UBSan), and ARM
 # (aarch64 cross compiler, run by qemu-user) on a CPU with the dot-product instruction and on
-# one without it. It also checks that the native VNNI kernels compile to VPDPBUSD. Each run compares the Q8_0 / Q4_0 / Q4_K / Q6_K products against float64 sums; exits non-zero
-# if any build fails a check. Part of scripts/test.sh; scripts/setup.sh installs the tools.
+# one without it. It also checks that the native VNNI kernels compile to VPDPBUSD (Q8_0 / Q4_0 on
+# zmm, Q4_K / Q6_K on ymm registers). Each run compares the Q8_0 / Q4_0 / Q4_K / Q6_K products
+# against float64 sums; exits non-zero if any build fails a check. Part of scripts/test.sh; scripts/setup.sh installs the tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kernels=Sources/CLlamaKernels
@@ -26,6 +27,9 @@ run "x86 AVX2" env EXPECT_DOTPROD=$(grep -q avx512_vnni /proc/cpuinfo && echo 1 
 objdump -d --no-show-raw-insn "$work/avx2" >"$work/avx2.s"
 grep -q 'vpdpbusd.*zmm' "$work/avx2.s" ||
     { echo "check-kernels: the AVX-512 VNNI kernels did not compile to vpdpbusd on zmm registers" >&2; exit 1; }
+# The K-quant quarters (llama_vnni_kquant.c) keep 256-bit registers.
+grep -q 'vpdpbusd.*ymm' "$work/avx2.s" ||
+    { echo "check-kernels: the AVX-512 VNNI K-quant kernels did not compile to vpdpbusd on ymm registers" >&2; exit 1; }
 if [ ! -f /usr/include/simde/x86/avx512.h ]; then
     echo "check-kernels: SIMDe (libsimde-dev) is needed for the emulated AVX-512 VNNI build (scripts/setup.sh installs it)" >&2
     exit 1

@@ -17,6 +17,7 @@
 
 #include "llama_kquant_x8.h"
 #include "llama_simd.h"
+#include "llama_vnni.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -105,32 +106,20 @@ ALWAYS_INLINE void q4_finish(const uint8_t *record, const uint8_t *minimums, con
 }
 
 // Q6_K quarter q (half q/2, steps 4·(q%2) .. + 3): sums[t] += Σ_j s_j·Σ v·x. Steps g = 4·part ..
-// 4·part + 3 of a half hold, in class k, values of sub-block 8·half + 2k + part: class 0 the
-// low nibbles of the step's first chunk with bits 0-1 of its third, class 1 those of the second
-// chunk with bits 2-3, classes 2 and 3 the high nibbles with bits 4-5 and 6-7.
+// 4·part + 3 of a half hold, in class k, values of sub-block 8·half + 2k + part (q6_step_values).
 ALWAYS_INLINE void q6_quarter(const uint8_t *record, int q, const llama_block_q8_k *const *x, int n, __m256i *sums) {
-    const __m256i low4 = _mm256_set1_epi8(0x0F), bit_pair = _mm256_set1_epi8(0x30);
     const int half = q / 2, part = q % 2;
     const uint8_t *planes = record + 16, *steps = record + 144;
     for (int k = 0; k < 4; k++) {
         const __m128i plane = _mm_loadl_epi64((const __m128i *)(planes + 8 * (8 * half + 2 * k + part)));
         const __m256i scale = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(plane, plane));
         for (int pair = 0; pair < 2; pair++) {
-            __m256i v[2];
-            for (int e = 0; e < 2; e++) {
-                const uint8_t *step = steps + 96 * (8 * half + 4 * part + 2 * pair + e);
-                const __m256i bytes = _mm256_loadu_si256((const __m256i *)(step + 32 * (k & 1)));
-                const __m256i h = _mm256_loadu_si256((const __m256i *)(step + 64));
-                const __m256i high = k == 0 ? _mm256_slli_epi16(h, 4) : k == 1 ? _mm256_slli_epi16(h, 2)
-                                   : k == 2 ? h : _mm256_srli_epi16(h, 2);
-                v[e] = _mm256_or_si256(_mm256_and_si256(k < 2 ? bytes : _mm256_srli_epi16(bytes, 4), low4),
-                                       _mm256_and_si256(high, bit_pair));
-            }
             const int g = 4 * part + 2 * pair;
+            const __m256i v0 = q6_step_values(steps, 8 * half + g, k), v1 = q6_step_values(steps, 8 * half + g + 1, k);
             for (int t = 0; t < n; t++) {
                 const int8_t *xq = x[t]->qs + 128 * half + 32 * k;
-                const __m256i products = _mm256_add_epi16(_mm256_maddubs_epi16(v[0], broadcast_group(xq, g)),
-                                                          _mm256_maddubs_epi16(v[1], broadcast_group(xq, g + 1)));
+                const __m256i products = _mm256_add_epi16(_mm256_maddubs_epi16(v0, broadcast_group(xq, g)),
+                                                          _mm256_maddubs_epi16(v1, broadcast_group(xq, g + 1)));
                 sums[t] = _mm256_add_epi32(sums[t], _mm256_madd_epi16(products, scale));
             }
         }
@@ -161,9 +150,10 @@ ALWAYS_INLINE void record_prepare(int q6, const uint8_t *record, uint8_t *scales
     if (!q6) q4_prepare(record, scales, minimums);
 }
 
-ALWAYS_INLINE void record_quarter(int q6, const uint8_t *record, const uint8_t *scales, int q,
+ALWAYS_INLINE void record_quarter(int vnni, int q6, const uint8_t *record, const uint8_t *scales, int q,
                                   const llama_block_q8_k *const *x, int n, __m256i *sums) {
-    if (q6) q6_quarter(record, q, x, n, sums);
+    if (vnni) llama_vnni_kquant_quarter(q6, record, scales, q, x, n, sums);
+    else if (q6) q6_quarter(record, q, x, n, sums);
     else q4_quarter(record, scales, q, x, n, sums);
 }
 
@@ -186,7 +176,7 @@ ALWAYS_INLINE void store_sums(float *out, __m256 sums, int accumulate) {
 
 // One activation row against `count` groups (a constant after inlining), their records taken a
 // quarter at a time each.
-ALWAYS_INLINE void groups_one_row(int q6, size_t superblocks, const uint8_t *records, const size_t *groups, int count,
+ALWAYS_INLINE void groups_one_row(int vnni, int q6, size_t superblocks, const uint8_t *records, const size_t *groups, int count,
                                   const llama_block_q8_k *x, const __m128i *pair_sums, float *y, int accumulate) {
     const size_t record = record_bytes(q6);
     __m256 acc[STREAMS];
@@ -202,7 +192,7 @@ ALWAYS_INLINE void groups_one_row(int q6, size_t superblocks, const uint8_t *rec
             sums[k] = _mm256_setzero_si256();
         }
         for (int q = 0; q < 4; q++) {
-            for (int k = 0; k < count; k++) record_quarter(q6, at[k], scales[k], q, &xb, 1, &sums[k]);
+            for (int k = 0; k < count; k++) record_quarter(vnni, q6, at[k], scales[k], q, &xb, 1, &sums[k]);
         }
         for (int k = 0; k < count; k++) record_finish(q6, at[k], minimums[k], &xb, 1, pair_sums + b, &sums[k], &acc[k]);
     }
@@ -210,21 +200,21 @@ ALWAYS_INLINE void groups_one_row(int q6, size_t superblocks, const uint8_t *rec
 }
 
 // One activation row: four far-apart groups per pass, then the groups left over one at a time.
-ALWAYS_INLINE void one_row(int q6, size_t superblocks, const uint8_t *records, size_t first_group, size_t last_group,
+ALWAYS_INLINE void one_row(int vnni, int q6, size_t superblocks, const uint8_t *records, size_t first_group, size_t last_group,
                            const llama_block_q8_k *x, const __m128i *pair_sums, float *y, int accumulate) {
     const size_t per = (last_group - first_group) / STREAMS;
     for (size_t s = 0; s < per; s++) {
         size_t groups[STREAMS];
         for (int k = 0; k < STREAMS; k++) groups[k] = first_group + s + k * per;
-        groups_one_row(q6, superblocks, records, groups, STREAMS, x, pair_sums, y, accumulate);
+        groups_one_row(vnni, q6, superblocks, records, groups, STREAMS, x, pair_sums, y, accumulate);
     }
     for (size_t g = first_group + STREAMS * per; g < last_group; g++) {
-        groups_one_row(q6, superblocks, records, &g, 1, x, pair_sums, y, accumulate);
+        groups_one_row(vnni, q6, superblocks, records, &g, 1, x, pair_sums, y, accumulate);
     }
 }
 
 // Activation rows first_token ..+ n (n ≤ TILE, a constant after inlining) against one group.
-ALWAYS_INLINE void group_tile(int q6, size_t superblocks, const uint8_t *group, const llama_block_q8_k *x,
+ALWAYS_INLINE void group_tile(int vnni, int q6, size_t superblocks, const uint8_t *group, const llama_block_q8_k *x,
                               size_t first_token, int n, const __m128i *pair_sums, float *y, size_t ldy, int accumulate) {
     __m256 acc[TILE];
     for (int t = 0; t < n; t++) acc[t] = _mm256_setzero_ps();
@@ -240,25 +230,25 @@ ALWAYS_INLINE void group_tile(int q6, size_t superblocks, const uint8_t *group, 
         __m256i totals[TILE];
         for (int t = 0; t < n; t++) totals[t] = _mm256_setzero_si256();
         record_prepare(q6, record, scales, minimums);
-        for (int q = 0; q < 4; q++) record_quarter(q6, record, scales, q, xb, n, totals);
+        for (int q = 0; q < 4; q++) record_quarter(vnni, q6, record, scales, q, xb, n, totals);
         record_finish(q6, record, minimums, xb, n, sums, totals, acc);
     }
     for (int t = 0; t < n; t++) store_sums(y + (first_token + t) * ldy, acc[t], accumulate);
 }
 
 // Several activation rows, each group's records read in place: rows four at a time.
-ALWAYS_INLINE void few_rows(int q6, size_t superblocks, const uint8_t *records, size_t first_group, size_t last_group,
+ALWAYS_INLINE void few_rows(int vnni, int q6, size_t superblocks, const uint8_t *records, size_t first_group, size_t last_group,
                             const llama_block_q8_k *x, size_t tokens, const __m128i *pair_sums, float *y, size_t ldy,
                             int accumulate) {
     for (size_t g = first_group; g < last_group; g++) {
         const uint8_t *group = records + g * superblocks * record_bytes(q6);
         float *out = y + 8 * g;
         size_t t = 0;
-        for (; t + TILE <= tokens; t += TILE) group_tile(q6, superblocks, group, x, t, TILE, pair_sums, out, ldy, accumulate);
+        for (; t + TILE <= tokens; t += TILE) group_tile(vnni, q6, superblocks, group, x, t, TILE, pair_sums, out, ldy, accumulate);
         switch (tokens - t) {
-        case 3: group_tile(q6, superblocks, group, x, t, 3, pair_sums, out, ldy, accumulate); break;
-        case 2: group_tile(q6, superblocks, group, x, t, 2, pair_sums, out, ldy, accumulate); break;
-        case 1: group_tile(q6, superblocks, group, x, t, 1, pair_sums, out, ldy, accumulate); break;
+        case 3: group_tile(vnni, q6, superblocks, group, x, t, 3, pair_sums, out, ldy, accumulate); break;
+        case 2: group_tile(vnni, q6, superblocks, group, x, t, 2, pair_sums, out, ldy, accumulate); break;
+        case 1: group_tile(vnni, q6, superblocks, group, x, t, 1, pair_sums, out, ldy, accumulate); break;
         default: break;
         }
     }
@@ -317,8 +307,9 @@ ALWAYS_INLINE void products(int q6, size_t superblocks, const void *w, size_t fi
         __m128i *pair_sums = count <= 64 ? small : malloc(count * sizeof(__m128i));
         if (pair_sums) {
             sub_block_pairs(x, count, pair_sums);
-            if (tokens == 1) one_row(q6, superblocks, records, first_group, last_group, x, pair_sums, y, accumulate);
-            else few_rows(q6, superblocks, records, first_group, last_group, x, tokens, pair_sums, y, ldy, accumulate);
+            const int vnni = llama_vnni_available();
+            if (tokens == 1) one_row(vnni, q6, superblocks, records, first_group, last_group, x, pair_sums, y, accumulate);
+            else few_rows(vnni, q6, superblocks, records, first_group, last_group, x, tokens, pair_sums, y, ldy, accumulate);
             if (pair_sums != small) free(pair_sums);
             return;
         }

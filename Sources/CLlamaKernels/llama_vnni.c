@@ -25,14 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(LLAMA_AVX512_EMULATION)
-#define SIMDE_ENABLE_NATIVE_ALIASES
-#include <simde/x86/avx512.h>
-#define VNNI
-#else
+#if !defined(LLAMA_AVX512_EMULATION)
 #include <cpuid.h>
-#define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 #endif
+#define VNNI LLAMA_VNNI_TARGET
 
 #define ROWS 8
 
