@@ -302,10 +302,7 @@ public final class GenerationEngine: @unchecked Sendable {
     /// log Σ exp(logits): a token's log-probability is its logit minus this.
     static func logNormalizer(_ logits: UnsafeBufferPointer<Float>) -> Float {
         guard let base = logits.baseAddress else { return 0 }
-        let maximum = VectorMath.maximum(base, logits.count)
-        var sum: Double = 0
-        for value in logits { sum += Double(Foundation.exp(value - maximum)) }
-        return maximum + Float(Foundation.log(sum))
+        return VectorMath.logSumExp(base, logits.count)
     }
 
     /// The ids of the `count` largest logits, largest first (ties: the lower id first).

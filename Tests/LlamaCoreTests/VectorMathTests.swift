@@ -47,6 +47,23 @@ final class VectorMathTests: XCTestCase {
         }
     }
 
+    func testLogSumExpAgainstFloat64() {
+        var generator = SeededGenerator(seed: 5)
+        // Logit-like values (a 32000 vocabulary among them), lengths around the 8-lane and
+        // 512-element runs, one masked (−∞) entry.
+        for count in [1, 7, 8, 9, 511, 512, 513, 1027, 32000] {
+            var x = (0..<count).map { _ in (generator.nextFloat() - 0.5) * 60 }
+            if count > 3 { x[count / 2] = -.infinity }
+            let maximum = Double(x.max() ?? 0)
+            let reference = maximum + Foundation.log(x.reduce(0.0) { $0 + Foundation.exp(Double($1) - maximum) })
+            XCTAssertEqual(Double(VectorMath.logSumExp(x, count)), reference, accuracy: 1e-5, "count \(count)")
+        }
+        XCTAssertEqual(VectorMath.logSumExp([Float](repeating: -.infinity, count: 10), 10), -.infinity)
+        XCTAssertEqual(VectorMath.logSumExp([], 0), -.infinity)
+        // log(e^0 · 16) = 4 ln 2.
+        XCTAssertEqual(Double(VectorMath.logSumExp([Float](repeating: 0, count: 16), 16)), 4 * M_LN2, accuracy: 1e-6)
+    }
+
     func testHalfAndBFloat16Conversions() {
         // Bit patterns from IEEE 754 and PyTorch: 1.0 = 0x3C00 (f16) = 0x3F80 (bf16).
         let halves: [UInt16] = [0x3C00, 0xC000, 0x3555, 0x7BFF, 0x0001]
