@@ -93,14 +93,14 @@ struct BenchCommand: ParsableCommand {
         // The machine's limits are measured again right before each prefill and each decode run:
         // on a shared host they drift by a factor of two from minute to minute, and a ratio is
         // only meaningful between figures taken under the same conditions.
-        var runs: [(prefill: Double, peak: Double, decode: Double, bandwidth: Double)] = []
+        var runs: [(prefill: Double, peak: Double, decode: Double, bandwidth: Double, sustained: Double)] = []
         for _ in 0..<repeats {
             session.reset()
             let peak = MachineLimits.sgemmGigaflops(repeats: 2)
             let start = DispatchTime.now().uptimeNanoseconds
             var logits = try session.forward(prompt)
             let middle = DispatchTime.now().uptimeNanoseconds
-            let bandwidth = MachineLimits.readBandwidthGigabytes(bytes: 256 << 20, repeats: 3)
+            let bandwidth = MachineLimits.readBandwidth(bytes: 256 << 20, repeats: 5)
             let decodeStart = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<decodeTokens {
                 var best = 0
@@ -109,19 +109,20 @@ struct BenchCommand: ParsableCommand {
             }
             let end = DispatchTime.now().uptimeNanoseconds
             runs.append((prefillFlops / (Double(middle - start) / 1e9) / 1e9, peak,
-                         Double(decodeTokens) / (Double(end - decodeStart) / 1e9), bandwidth))
+                         Double(decodeTokens) / (Double(end - decodeStart) / 1e9), bandwidth.best, bandwidth.mean))
         }
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         let prefillRate = runs.map(\.prefill).max() ?? 0, decodeRate = runs.map(\.decode).max() ?? 0
         let prefillShare = median(runs.map { $0.prefill / $0.peak })
         let decodeShare = median(runs.map { $0.decode * bytesPerToken / 1e9 / $0.bandwidth })
-        let peaks = runs.map(\.peak), bandwidths = runs.map(\.bandwidth)
+        let sustainedShare = median(runs.map { $0.decode * bytesPerToken / 1e9 / $0.sustained })
+        let peaks = runs.map(\.peak), bandwidths = runs.map(\.bandwidth), sustained = runs.map(\.sustained)
         print(String(format: "  prefill %d tokens: %.1f tokens/s, %.1f GFLOP/s; median %.0f%% of the sgemm peak beside it (%.0f-%.0f GFLOP/s)",
                      promptTokens, prefillRate / prefillFlops * 1e9 * t, prefillRate, 100 * prefillShare,
                      peaks.min() ?? 0, peaks.max() ?? 0))
-        print(String(format: "  decode: %.1f tokens/s, %.1f GB/s (%.1f MB per token with the %@ KV cache); median %.0f%% of the read bandwidth beside it (%.1f-%.1f GB/s)",
+        print(String(format: "  decode: %.1f tokens/s, %.1f GB/s (%.1f MB per token with the %@ KV cache); median %.0f%% of the read bandwidth beside it (best of five reads, %.1f-%.1f GB/s), %.0f%% of the sustained read (all five, %.1f-%.1f GB/s)",
                      decodeRate, decodeRate * bytesPerToken / 1e9, bytesPerToken / 1e6, cache.cacheType.rawValue.uppercased(), 100 * decodeShare,
-                     bandwidths.min() ?? 0, bandwidths.max() ?? 0))
+                     bandwidths.min() ?? 0, bandwidths.max() ?? 0, 100 * sustainedShare, sustained.min() ?? 0, sustained.max() ?? 0))
         for text in concurrency.split(separator: ",") {
             guard let sequences = Int(text), sequences > 0 else { throw ValidationError("bad --concurrency '\(text)'") }
             let rate = try aggregateDecode(weights, sequences: sequences, prompt: Array(prompt.prefix(16)))
