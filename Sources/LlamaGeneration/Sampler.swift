@@ -93,10 +93,7 @@ public final class Sampler {
         }
         let inverseTemperature = 1 / parameters.temperature
         for i in 0..<n { adjusted[i] *= inverseTemperature }
-        let maximum = VectorMath.maximum(adjusted, n)
-        let total = VectorMath.expSubtracting(adjusted, maximum, n)
-        let normaliser = 1 / total
-        for i in 0..<n { adjusted[i] *= normaliser }
+        VectorMath.softmax(adjusted, n)
         if parameters.topK <= 0 && parameters.topP >= 1 {
             return draw(count: n) { Int32($0) }
         }

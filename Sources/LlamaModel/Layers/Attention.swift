@@ -66,28 +66,20 @@ public enum Attention {
                     let values = values.assumingMemoryBound(to: Float.self) + keyOffset
                     llama_attention_scores(q, keys.assumingMemoryBound(to: Float.self) + keyOffset, layout.positionStride,
                                            visible, headDimension, scale, row, values)
-                    softmax(row, visible)
+                    VectorMath.softmax(row, visible)
                     llama_attention_values(row, values, layout.positionStride, visible, headDimension, out,
                                            nextKeys.map { $0.assumingMemoryBound(to: Float.self) + keyValueOffset(next) })
                 case .f16:
                     let values = values.assumingMemoryBound(to: UInt16.self) + keyOffset
                     llama_attention_scores_f16(q, keys.assumingMemoryBound(to: UInt16.self) + keyOffset, layout.positionStride,
                                                visible, headDimension, scale, row, values)
-                    softmax(row, visible)
+                    VectorMath.softmax(row, visible)
                     llama_attention_values_f16(row, values, layout.positionStride, visible, headDimension, out,
                                                nextKeys.map { $0.assumingMemoryBound(to: UInt16.self) + keyValueOffset(next) })
                 }
                 item += workers
             }
         }
-    }
-
-    /// Scores to probabilities in place.
-    @inline(__always)
-    private static func softmax(_ row: UnsafeMutablePointer<Float>, _ count: Int) {
-        let maximum = VectorMath.maximum(row, count)
-        let total = VectorMath.expSubtracting(row, maximum, count)
-        VectorMath.scale(row, 1 / total, count)
     }
 
     /// `forwardCached` for T rows of one sequence at positions start ..< start + T.
@@ -141,9 +133,7 @@ extension Attention {
                     llama_attention_scores_rows(q, queryWidth, count, panel, width, visibleLast, headDimension, scale, scores, width)
                     for r in 0..<count {
                         let row = scores + r * width, visible = start + t + r + 1
-                        let maximum = VectorMath.maximum(row, visible)
-                        let total = VectorMath.expSubtracting(row, maximum, visible)
-                        VectorMath.scale(row, 1 / total, visible)
+                        VectorMath.softmax(row, visible)
                         (row + visible).update(repeating: 0, count: visibleLast - visible)
                     }
                     llama_attention_values_rows(scores, width, count, values, half, layout.positionStride, visibleLast,

@@ -17,7 +17,7 @@ public enum CrossEntropy {
                 let target = Int(targets[row])
                 guard target >= 0 else { losses[row] = 0; continue }
                 let x = logits + row * vocabularySize
-                losses[row] = logSumExp(x, vocabularySize) - x[target]
+                losses[row] = VectorMath.logSumExp(x, vocabularySize) - x[target]
             }
         }
         var total = 0.0, counted = 0
@@ -44,7 +44,7 @@ public enum CrossEntropy {
                     if inPlace { dx.update(repeating: 0, count: vocabularySize) }
                     continue
                 }
-                let shift = logSumExp(x, vocabularySize)
+                let shift = VectorMath.logSumExp(x, vocabularySize)
                 var i = 0
                 let rawX = UnsafeRawPointer(x), rawDX = UnsafeMutableRawPointer(dx)
                 let shiftLanes = SIMD8<Float>(repeating: shift), scaleLanes = SIMD8<Float>(repeating: scale)
@@ -62,26 +62,5 @@ public enum CrossEntropy {
                 dx[target] -= scale
             }
         }
-    }
-
-    /// log Σ exp(x[i]), stable (the maximum subtracted first).
-    @inline(__always)
-    static func logSumExp(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
-        let maximum = VectorMath.maximum(x, count)
-        var total: Float = 0
-        var i = 0
-        let raw = UnsafeRawPointer(x)
-        var lanes = SIMD8<Float>()
-        let shift = SIMD8<Float>(repeating: maximum)
-        while i + 8 <= count {
-            lanes += VectorMath.exp(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - shift)
-            i += 8
-        }
-        total = lanes.sum()
-        while i < count {
-            total += Foundation.exp(x[i] - maximum)
-            i += 1
-        }
-        return maximum + Foundation.log(total)
     }
 }
