@@ -1,5 +1,5 @@
 // Private to the C kernels: what the interleaved K-quant layout (llama_kquant_x8.c) shares
-// with its products (llama_kquant_x8_products.c).
+// with its products (llama_kquant_x8_products.c, and llama_vnni_kquant.c for AVX-512 VNNI).
 #ifndef LLAMA_KQUANT_X8_H
 #define LLAMA_KQUANT_X8_H
 

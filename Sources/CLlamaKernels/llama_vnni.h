@@ -1,6 +1,6 @@
 // Private to the C kernels: the AVX-512 VNNI products of interleaved Q4_0 / Q8_0 records
-// (llama_vnni.c), which the AVX2 builds call instead of their own where the CPU has the
-// instruction (llama_vnni_available).
+// (llama_vnni.c) and of the integer part of Q4_K / Q6_K records (llama_vnni_kquant.c), which the
+// AVX2 builds call instead of their own where the CPU has the instruction (llama_vnni_available).
 #ifndef LLAMA_VNNI_H
 #define LLAMA_VNNI_H
 
@@ -19,25 +19,7 @@
 #else
 #include <immintrin.h>
 #define LLAMA_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-/// Quarter q (0...3) of an interleaved Q4_K (q6 = 0: its scales unpacked to `scales`, byte 8j + r
-/// for sub-block j of row r) or Q6_K record against the Q8_K activation blocks x[0..<n] (n ≤ 4):
-/// sums[t] (lane r: row r) += the quarter's scaled integer dot products, as the AVX2 quarter of
-/// llama_kquant_x8_products.c adds them, with VPDPBUSD on 256-bit registers (AVX-512 VL).
-void llama_vnni_kquant_quarter(int q6, const uint8_t *record, const uint8_t *scales, int q,
-                               const llama_block_q8_k *const *x, int n, __m256i *sums);
 #endif
-
-#endif
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-/// Quarter q (0...3) of an interleaved Q4_K (q6 = 0: its scales unpacked to `scales`, byte 8j + r
-/// for sub-block j of row r) or Q6_K record against the Q8_K activation blocks x[0..<n] (n ≤ 4):
-/// sums[t] (lane r: row r) += the quarter's scaled integer dot products, as the AVX2 quarter of
-/// llama_kquant_x8_products.c adds them, with VPDPBUSD on 256-bit registers (AVX-512 VL).
-void llama_vnni_kquant_quarter(int q6, const uint8_t *record, const uint8_t *scales, int q,
-                               const llama_block_q8_k *const *x, int n, __m256i *sums);
-#endif
-
 #endif
 
 /// Whether this CPU and OS run AVX-512 F/BW/VL and VNNI (CPUID and XCR0, asked once), and
