@@ -97,41 +97,75 @@ public final class Sampler {
         if parameters.topK <= 0 && parameters.topP >= 1 {
             return draw(count: n) { Int32($0) }
         }
-        // Max-heap of all ids by probability; popping yields them most likely first.
-        for i in 0..<n { heap[i] = Int32(i) }
-        var heapSize = n
-        var index = n / 2 - 1
-        while index >= 0 {
-            siftDown(index, size: heapSize)
-            index -= 1
-        }
         let keepAtMost = parameters.topK > 0 ? min(parameters.topK, n) : n
-        // Popped ids collect at the end of the heap buffer, most likely last.
         var kept = 0
         var keptMass: Float = 0
-        while kept < keepAtMost {
-            let top = heap[0]
-            heapSize -= 1
-            heap[0] = heap[heapSize]
-            heap[heapSize] = top
-            siftDown(0, size: heapSize)
-            kept += 1
-            keptMass += adjusted[Int(top)]
-            if parameters.topK > 0 { continue }
-            if keptMass >= parameters.topP { break }
+        let candidate: (Int) -> Int32
+        if parameters.topK > 0 {
+            // The k most likely in one pass over the vocabulary (a heap of k with the least
+            // likely on top), then ordered most likely first: heapifying all 32000 ids for 40
+            // took a tenth of a 110M model's decode step.
+            selectMostLikely(keepAtMost)
+            kept = keepAtMost
+            for i in 0..<kept { keptMass += adjusted[Int(heap[i])] }
+            candidate = { self.heap[$0] }
+        } else {
+            // Max-heap of all ids by probability; popping yields them most likely first, and
+            // the popped ids collect at the end of the heap buffer, most likely last.
+            for i in 0..<n { heap[i] = Int32(i) }
+            var heapSize = n
+            var index = n / 2 - 1
+            while index >= 0 {
+                siftDown(index, size: heapSize)
+                index -= 1
+            }
+            while kept < keepAtMost {
+                let top = heap[0]
+                heapSize -= 1
+                heap[0] = heap[heapSize]
+                heap[heapSize] = top
+                siftDown(0, size: heapSize)
+                kept += 1
+                keptMass += adjusted[Int(top)]
+                if keptMass >= parameters.topP { break }
+            }
+            candidate = { self.heap[n - 1 - $0] }
         }
         if parameters.topK > 0 && parameters.topP < 1 {
             // top-p on the renormalised top-k set, most likely first.
             var mass: Float = 0
             var count = 0
             while count < kept {
-                mass += adjusted[Int(heap[n - 1 - count])] / keptMass
+                mass += adjusted[Int(candidate(count))] / keptMass
                 count += 1
                 if mass >= parameters.topP { break }
             }
             kept = count
         }
-        return draw(count: kept) { heap[n - 1 - $0] }
+        return draw(count: kept, id: candidate)
+    }
+
+    /// heap[0..<k] = the k most likely ids, most likely first (ties: the lower id first).
+    private func selectMostLikely(_ k: Int) {
+        for i in 0..<k { heap[i] = Int32(i) }
+        var index = k / 2 - 1
+        while index >= 0 {
+            siftDown(index, size: k, leastLikelyOnTop: true)
+            index -= 1
+        }
+        for id in k..<vocabularySize where isBefore(Int32(id), heap[0]) {
+            heap[0] = Int32(id)
+            siftDown(0, size: k, leastLikelyOnTop: true)
+        }
+        // Popping the least likely to the end leaves the most likely first.
+        var size = k
+        while size > 1 {
+            size -= 1
+            let least = heap[0]
+            heap[0] = heap[size]
+            heap[size] = least
+            siftDown(0, size: size, leastLikelyOnTop: true)
+        }
     }
 
     /// Draws among candidates `id(0) ..< id(count)` in proportion to their probability.
@@ -147,20 +181,26 @@ public final class Sampler {
         return id(count - 1)
     }
 
-    /// Restores the heap property below `index`; ties keep the lower id on top.
-    private func siftDown(_ start: Int, size: Int) {
+    /// Restores the heap property below `index`: the most likely id on top (ties: the lower
+    /// id), or with `leastLikelyOnTop` the least likely (ties: the higher id).
+    private func siftDown(_ start: Int, size: Int, leastLikelyOnTop: Bool = false) {
         var index = start
         while true {
             let left = 2 * index + 1, right = left + 1
-            var largest = index
-            if left < size && isBefore(heap[left], heap[largest]) { largest = left }
-            if right < size && isBefore(heap[right], heap[largest]) { largest = right }
-            if largest == index { return }
+            var top = index
+            if left < size && above(heap[left], heap[top], leastLikelyOnTop) { top = left }
+            if right < size && above(heap[right], heap[top], leastLikelyOnTop) { top = right }
+            if top == index { return }
             let swap = heap[index]
-            heap[index] = heap[largest]
-            heap[largest] = swap
-            index = largest
+            heap[index] = heap[top]
+            heap[top] = swap
+            index = top
         }
+    }
+
+    @inline(__always)
+    private func above(_ a: Int32, _ b: Int32, _ leastLikelyOnTop: Bool) -> Bool {
+        leastLikelyOnTop ? isBefore(b, a) : isBefore(a, b)
     }
 
     @inline(__always)

@@ -81,6 +81,55 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(both[2], 0)
     }
 
+    /// On a large vocabulary with tied logits, top-k (and top-p on it) draws exactly what the
+    /// definition gives: all ids sorted by probability (ties: lower id first), the first k kept,
+    /// then the smallest prefix reaching p of their renormalised mass, and a draw by cumulative
+    /// probability with the sampler's own generator.
+    func testTopKOnALargeVocabularyEqualsAFullSort() {
+        let vocabulary = 5000
+        var generator = SeededGenerator(seed: 11)
+        // Logits on a grid of 0.25, so many ids tie, also at the k-th place.
+        let logits = (0..<vocabulary).map { _ in Float(Int(generator.nextFloat() * 24)) * 0.25 }
+        for (topK, topP) in [(40, Float(1)), (40, 0.6), (7, 0.9), (vocabulary + 3, 0.5)] {
+            let parameters = SamplingParameters(temperature: 0.7, topK: topK, topP: topP, seed: 5)
+            // Temperature as the sampler applies it (times 1/T), then the softmax.
+            let inverse: Float = 1 / 0.7
+            var probabilities = logits.map { $0 * inverse }
+            probabilities.withUnsafeMutableBufferPointer { buffer in
+                if let base = buffer.baseAddress { VectorMath.softmax(base, vocabulary) }
+            }
+            let sorted = (0..<vocabulary).sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }
+            let kept = Array(sorted.prefix(min(topK, vocabulary)))
+            var keptMass: Float = 0
+            for id in kept { keptMass += probabilities[id] }
+            var count = 0, mass: Float = 0
+            while count < kept.count {
+                mass += probabilities[kept[count]] / keptMass
+                count += 1
+                if topP < 1 && mass >= topP { break }
+            }
+            if topP >= 1 { count = kept.count }
+            let candidates = Array(kept.prefix(count))
+            var reference = SeededGenerator(seed: 5)
+            let sampler = Sampler(parameters: parameters, vocabularySize: vocabulary)
+            logits.withUnsafeBufferPointer { buffer in
+                for draw in 0..<300 {
+                    var total: Float = 0
+                    for id in candidates { total += probabilities[id] }
+                    let target = reference.nextFloat() * total
+                    var cumulative: Float = 0
+                    var expected = candidates[candidates.count - 1]
+                    for id in candidates {
+                        cumulative += probabilities[id]
+                        if cumulative > target { expected = id; break }
+                    }
+                    XCTAssertEqual(Int(sampler.sample(logits: buffer, history: UnsafeBufferPointer(start: nil, count: 0))), expected,
+                                   "top-k \(topK), top-p \(topP), draw \(draw)")
+                }
+            }
+        }
+    }
+
     func testSameSeedSameDraws() {
         XCTAssertEqual(sample(SamplingParameters(temperature: 1, seed: 9), draws: 500),
                        sample(SamplingParameters(temperature: 1, seed: 9), draws: 500))
