@@ -81,16 +81,16 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(both[2], 0)
     }
 
-    /// On a large vocabulary with tied logits, top-k (and top-p on it) draws exactly what the
-    /// definition gives: all ids sorted by probability (ties: lower id first), the first k kept,
-    /// then the smallest prefix reaching p of their renormalised mass, and a draw by cumulative
-    /// probability with the sampler's own generator.
-    func testTopKOnALargeVocabularyEqualsAFullSort() {
-        let vocabulary = 5000
+    /// On a large vocabulary with tied logits, top-k and top-p draw exactly what the definition
+    /// gives: all ids sorted by probability (ties: lower id first), the first k kept, then the
+    /// smallest prefix reaching p of their mass (renormalised after top-k), and a draw by
+    /// cumulative probability with the sampler's own generator.
+    func testTopKAndTopPOnALargeVocabularyEqualFullSort() {
+        let vocabulary = 2000
         var generator = SeededGenerator(seed: 11)
         // Logits on a grid of 0.25, so many ids tie, also at the k-th place.
         let logits = (0..<vocabulary).map { _ in Float(Int(generator.nextFloat() * 24)) * 0.25 }
-        for (topK, topP) in [(40, Float(1)), (40, 0.6), (7, 0.9), (vocabulary + 3, 0.5)] {
+        for (topK, topP) in [(40, Float(1)), (40, 0.6), (7, 0.9), (vocabulary + 3, 0.5), (0, 0.3), (0, 0.97)] {
             let parameters = SamplingParameters(temperature: 0.7, topK: topK, topP: topP, seed: 5)
             // Temperature as the sampler applies it (times 1/T), then the softmax.
             let inverse: Float = 1 / 0.7
@@ -99,12 +99,13 @@ final class SamplerTests: XCTestCase {
                 if let base = buffer.baseAddress { VectorMath.softmax(base, vocabulary) }
             }
             let sorted = (0..<vocabulary).sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }
-            let kept = Array(sorted.prefix(min(topK, vocabulary)))
+            let kept = Array(sorted.prefix(topK > 0 ? min(topK, vocabulary) : vocabulary))
             var keptMass: Float = 0
             for id in kept { keptMass += probabilities[id] }
             var count = 0, mass: Float = 0
             while count < kept.count {
-                mass += probabilities[kept[count]] / keptMass
+                // Top-p alone takes the probabilities as they are.
+                mass += topK > 0 ? probabilities[kept[count]] / keptMass : probabilities[kept[count]]
                 count += 1
                 if topP < 1 && mass >= topP { break }
             }
@@ -113,7 +114,7 @@ final class SamplerTests: XCTestCase {
             var reference = SeededGenerator(seed: 5)
             let sampler = Sampler(parameters: parameters, vocabularySize: vocabulary)
             logits.withUnsafeBufferPointer { buffer in
-                for draw in 0..<300 {
+                for draw in 0..<150 {
                     var total: Float = 0
                     for id in candidates { total += probabilities[id] }
                     let target = reference.nextFloat() * total
