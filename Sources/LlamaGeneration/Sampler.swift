@@ -97,7 +97,6 @@ public final class Sampler {
         if parameters.topK <= 0 && parameters.topP >= 1 {
             return draw(count: n) { Int32($0) }
         }
-        let keepAtMost = parameters.topK > 0 ? min(parameters.topK, n) : n
         var kept = 0
         var keptMass: Float = 0
         let candidate: (Int) -> Int32
@@ -105,8 +104,8 @@ public final class Sampler {
             // The k most likely in one pass over the vocabulary (a heap of k with the least
             // likely on top), then ordered most likely first: heapifying all 32000 ids for 40
             // took a tenth of a 110M model's decode step.
-            selectMostLikely(keepAtMost)
-            kept = keepAtMost
+            kept = min(parameters.topK, n)
+            selectMostLikely(kept)
             for i in 0..<kept { keptMass += adjusted[Int(heap[i])] }
             candidate = { self.heap[$0] }
         } else {
@@ -119,7 +118,7 @@ public final class Sampler {
                 siftDown(index, size: heapSize)
                 index -= 1
             }
-            while kept < keepAtMost {
+            while kept < n {
                 let top = heap[0]
                 heapSize -= 1
                 heap[0] = heap[heapSize]
