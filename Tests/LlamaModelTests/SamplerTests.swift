@@ -89,8 +89,19 @@ final class SamplerTests: XCTestCase {
         let vocabulary = 2000
         var generator = SeededGenerator(seed: 11)
         // Logits on a grid of 0.25, so many ids tie, also at the k-th place.
-        let logits = (0..<vocabulary).map { _ in Float(Int(generator.nextFloat() * 24)) * 0.25 }
-        for (topK, topP) in [(40, Float(1)), (40, 0.6), (7, 0.9), (vocabulary + 3, 0.5), (0, 0.3), (0, 0.97)] {
+        let grid = (0..<vocabulary).map { _ in Float(Int(generator.nextFloat() * 24)) * 0.25 }
+        // Peaked (at temperature 0.7): one id of probability 0.27 (binary octave [1/4, 1/2)), 40
+        // of 0.016 each (octave [1/64, 1/32), 0.63 together), the rest 5e-5: the nucleus for
+        // p = 0.5 spans both octaves.
+        let peaked = (0..<vocabulary).map { id in id == 1500 ? Float(6) : id % 50 == 7 ? 4 : 0 }
+        checkAgainstFullSort(logits: grid, cases: [(40, 1), (40, 0.6), (7, 0.9), (vocabulary + 3, 0.5), (0, 0.3), (0, 0.97), (0, 0.001)])
+        checkAgainstFullSort(logits: peaked, cases: [(0, 0.5), (0, 0.95), (10, 0.5)])
+    }
+
+    /// Draws with top-k / top-p (`cases`) against the definition: sort the whole vocabulary.
+    private func checkAgainstFullSort(logits: [Float], cases: [(Int, Float)]) {
+        let vocabulary = logits.count
+        for (topK, topP) in cases {
             let parameters = SamplingParameters(temperature: 0.7, topK: topK, topP: topP, seed: 5)
             // Temperature as the sampler applies it (times 1/T), then the softmax.
             let inverse: Float = 1 / 0.7
