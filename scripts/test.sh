@@ -5,9 +5,12 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build --build-tests
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# The tests' temporary folders (and those of the tools they start) go under one folder,
+# removed at the end: a run leaves nothing behind in /tmp, even when a test fails midway.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/llama-test-run.XXXXXX")
+trap 'rm -f "$log"; rm -rf "$scratch"' EXIT
 set +e
-swift test --skip-build --disable-swift-testing 2>&1 | tee "$log"
+TMPDIR="$scratch" swift test --skip-build --disable-swift-testing 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # A plain closing line: the XCTest totals (the suite has no Swift Testing tests).
