@@ -68,6 +68,9 @@ struct BenchCommand: ParsableCommand {
                             finalNorm: weights.finalNorm, outputProjection: convert(weights.outputProjection))
     }
 
+    /// Decoded tokens between two reads of the bandwidth probe.
+    static let decodeStretch = 16
+
     /// Prefill and decode speed of `weights` against the machine's limits.
     private func measure(_ weights: LlamaWeights, label: String) throws {
         let config = weights.configuration
@@ -90,7 +93,8 @@ struct BenchCommand: ParsableCommand {
         let bytesPerToken = Double(matrixBytes + weights.outputProjection.byteCount)
             + Double(config.keyValueCacheBytes(context: promptTokens + decodeTokens / 2,
                                                     bytesPerValue: cache.cacheType.bytesPerValue))
-        // The machine's limits are measured again right before each prefill and each decode run:
+        let probe = ReadProbe(bytes: 256 << 20)
+        // The machine's limits are measured again right before each prefill and during each decode run:
         // on a shared host they drift by a factor of two from minute to minute, and a ratio is
         // only meaningful between figures taken under the same conditions.
         var runs: [(prefill: Double, peak: Double, decode: Double, bandwidth: Double, sustained: Double)] = []
@@ -100,16 +104,24 @@ struct BenchCommand: ParsableCommand {
             let start = DispatchTime.now().uptimeNanoseconds
             var logits = try session.forward(prompt)
             let middle = DispatchTime.now().uptimeNanoseconds
-            let bandwidth = MachineLimits.readBandwidth(bytes: 256 << 20, repeats: 5)
-            let decodeStart = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<decodeTokens {
-                var best = 0
-                for i in 1..<logits.count where logits[i] > logits[best] { best = i }
-                logits = try session.forward(token: Int32(best))
+            // The bandwidth probe is read before every stretch of `decodeStretch` tokens, so the
+            // bound and the decode it bounds are measured over the same seconds.
+            var readSeconds: [Double] = [], decodeSeconds = 0.0, decoded = 0
+            while decoded < decodeTokens {
+                readSeconds.append(probe.read())
+                let stretch = min(Self.decodeStretch, decodeTokens - decoded)
+                let decodeStart = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<stretch {
+                    var best = 0
+                    for i in 1..<logits.count where logits[i] > logits[best] { best = i }
+                    logits = try session.forward(token: Int32(best))
+                }
+                decodeSeconds += Double(DispatchTime.now().uptimeNanoseconds - decodeStart) / 1e9
+                decoded += stretch
             }
-            let end = DispatchTime.now().uptimeNanoseconds
-            runs.append((prefillFlops / (Double(middle - start) / 1e9) / 1e9, peak,
-                         Double(decodeTokens) / (Double(end - decodeStart) / 1e9), bandwidth.best, bandwidth.mean))
+            let fastestRead = readSeconds.min() ?? .infinity, allReads = readSeconds.reduce(0, +)
+            runs.append((prefillFlops / (Double(middle - start) / 1e9) / 1e9, peak, Double(decodeTokens) / decodeSeconds,
+                         Double(probe.bytes) / fastestRead / 1e9, Double(probe.bytes * readSeconds.count) / allReads / 1e9))
         }
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         let prefillRate = runs.map(\.prefill).max() ?? 0, decodeRate = runs.map(\.decode).max() ?? 0
@@ -120,9 +132,11 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "  prefill %d tokens: %.1f tokens/s, %.1f GFLOP/s; median %.0f%% of the sgemm peak beside it (%.0f-%.0f GFLOP/s)",
                      promptTokens, prefillRate / prefillFlops * 1e9 * t, prefillRate, 100 * prefillShare,
                      peaks.min() ?? 0, peaks.max() ?? 0))
-        print(String(format: "  decode: %.1f tokens/s, %.1f GB/s (%.1f MB per token with the %@ KV cache); median %.0f%% of the read bandwidth beside it (best of five reads, %.1f-%.1f GB/s), %.0f%% of the sustained read (all five, %.1f-%.1f GB/s)",
+        let reads = (decodeTokens + Self.decodeStretch - 1) / Self.decodeStretch
+        print(String(format: "  decode: %.1f tokens/s, %.1f GB/s (%.1f MB per token with the %@ KV cache); median %.0f%% of the best read among those between its stretches (%d reads of %d MB, one before every %d tokens; best %.1f-%.1f GB/s), %.0f%% of their sustained rate (all %d, %.1f-%.1f GB/s)",
                      decodeRate, decodeRate * bytesPerToken / 1e9, bytesPerToken / 1e6, cache.cacheType.rawValue.uppercased(), 100 * decodeShare,
-                     bandwidths.min() ?? 0, bandwidths.max() ?? 0, 100 * sustainedShare, sustained.min() ?? 0, sustained.max() ?? 0))
+                     reads, probe.bytes >> 20, Self.decodeStretch, bandwidths.min() ?? 0, bandwidths.max() ?? 0, 100 * sustainedShare, reads,
+                     sustained.min() ?? 0, sustained.max() ?? 0))
         for text in concurrency.split(separator: ",") {
             guard let sequences = Int(text), sequences > 0 else { throw ValidationError("bad --concurrency '\(text)'") }
             let rate = try aggregateDecode(weights, sequences: sequences, prompt: Array(prompt.prefix(16)))

@@ -32,29 +32,49 @@ public enum MachineLimits {
     /// sustained rate (all bytes over all the time). On a shared host the best of a few short
     /// reads catches the fastest moment and runs 5-17% above what a longer read sustains.
     public static func readBandwidth(bytes: Int = 1 << 30, repeats: Int = 5) -> (best: Double, mean: Double) {
-        let count = bytes / 4
-        let storage = Tensor(zeros: [count])
+        let probe = ReadProbe(bytes: bytes)
+        let seconds = (0..<max(1, repeats)).map { _ in probe.read() }
+        let best = seconds.min() ?? .infinity, total = seconds.reduce(0, +)
+        return (Double(probe.bytes) / best / 1e9, Double(probe.bytes * seconds.count) / total / 1e9)
+    }
+}
+
+/// The buffer `MachineLimits.readBandwidth` reads, kept so that reads can be taken between
+/// other work (`llama bench` interleaves them with stretches of decoding).
+public final class ReadProbe {
+    /// Bytes one read covers.
+    public let bytes: Int
+    private let storage: Tensor
+    private let partials: UnsafeMutablePointer<Float>
+    private var sink: Float = 0
+
+    public init(bytes: Int) {
+        let count = max(bytes / 4, 1024)
+        self.bytes = count * 4
+        storage = Tensor(zeros: [count])
         let buffer = storage.floats
         Parallel.forRanges(count, grain: 1024) { first, last in
             for i in first..<last { buffer[i] = Float(i & 7) }
         }
-        var best = Double.infinity, total = 0.0
-        var sink: Float = 0
-        let partials = UnsafeMutablePointer<Float>.allocate(capacity: Parallel.threadCount)
-        defer { partials.deallocate() }
-        for _ in 0..<max(1, repeats) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            Parallel.forEach(Parallel.threadCount) { worker in
-                let per = count / Parallel.threadCount
-                let first = worker * per, last = worker == Parallel.threadCount - 1 ? count : first + per
-                partials[worker] = llama_stream_sum(buffer + first, last - first)
-            }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            best = min(best, seconds)
-            total += seconds
-            for i in 0..<Parallel.threadCount { sink += partials[i] }
-        }
+        partials = .allocate(capacity: Parallel.threadCount)
+    }
+
+    deinit {
+        partials.deallocate()
         if sink == -1 { print("") }
-        return (Double(count * 4) / best / 1e9, Double(count * 4 * max(1, repeats)) / total / 1e9)
+    }
+
+    /// Seconds one read of the whole buffer takes on all threads.
+    public func read() -> Double {
+        let buffer = storage.floats, count = bytes / 4, partials = self.partials
+        let start = DispatchTime.now().uptimeNanoseconds
+        Parallel.forEach(Parallel.threadCount) { worker in
+            let per = count / Parallel.threadCount
+            let first = worker * per, last = worker == Parallel.threadCount - 1 ? count : first + per
+            partials[worker] = llama_stream_sum(buffer + first, last - first)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        for i in 0..<Parallel.threadCount { sink += partials[i] }
+        return seconds
     }
 }
