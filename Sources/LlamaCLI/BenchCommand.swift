@@ -112,8 +112,7 @@ struct BenchCommand: ParsableCommand {
                 let stretch = min(Self.decodeStretch, decodeTokens - decoded)
                 let decodeStart = DispatchTime.now().uptimeNanoseconds
                 for _ in 0..<stretch {
-                    var best = 0
-                    for i in 1..<logits.count where logits[i] > logits[best] { best = i }
+                    let best = logits.baseAddress.map { VectorMath.argmax($0, logits.count) } ?? 0
                     logits = try session.forward(token: Int32(best))
                 }
                 decodeSeconds += Double(DispatchTime.now().uptimeNanoseconds - decodeStart) / 1e9

@@ -89,12 +89,42 @@ public enum VectorMath {
         dot(x, x, count)
     }
 
-    /// Largest element of x (count ≥ 1).
+    /// Largest element of x, NaNs skipped (−∞ when there is none). Compare-and-select in
+    /// lanes (`pointwiseMax`, with its NaN rules, compiled slower than the scalar loop): 32000
+    /// logits in 4-7 instead of 19-30 µs.
     @inline(__always)
     public static func maximum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
-        var best = -Float.infinity
-        for i in 0..<count where x[i] > best { best = x[i] }
+        var low = Vector(repeating: -.infinity), high = low
+        let raw = UnsafeRawPointer(x)
+        var i = 0
+        while i + 16 <= count {
+            let a = raw.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)
+            let b = raw.loadUnaligned(fromByteOffset: (i + 8) * 4, as: Vector.self)
+            low.replace(with: a, where: a .> low)
+            high.replace(with: b, where: b .> high)
+            i += 16
+        }
+        low.replace(with: high, where: high .> low)
+        var best = low.max()
+        while i < count {
+            if x[i] > best { best = x[i] }
+            i += 1
+        }
         return best
+    }
+
+    /// Index of the first largest element of x, NaNs skipped (0 when all are NaN): greedy
+    /// decoding's choice, ties to the lowest id.
+    public static func argmax(_ x: UnsafePointer<Float>, _ count: Int) -> Int {
+        let best = maximum(x, count)
+        let raw = UnsafeRawPointer(x), target = Vector(repeating: best)
+        var i = 0
+        while i + 8 <= count && !any(raw.loadUnaligned(fromByteOffset: i * 4, as: Vector.self) .== target) { i += 8 }
+        while i < count {
+            if x[i] == best { return i }
+            i += 1
+        }
+        return 0
     }
 
     /// x[i] = exp(x[i] - shift) for all i; returns the sum of the new values.

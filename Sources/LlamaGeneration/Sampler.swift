@@ -79,6 +79,10 @@ public final class Sampler {
     public func sample(logits: UnsafeBufferPointer<Float>, history: UnsafeBufferPointer<Int32>, generated: Int? = nil) -> Int32 {
         let n = vocabularySize
         guard let source = logits.baseAddress else { return 0 }
+        if parameters.temperature <= 0 && parameters.repetitionPenalty == 1
+            && parameters.presencePenalty == 0 && parameters.frequencyPenalty == 0 {
+            return Int32(VectorMath.argmax(source, n))
+        }
         adjusted.update(from: source, count: n)
         if parameters.repetitionPenalty != 1 {
             let penalty = parameters.repetitionPenalty
@@ -90,13 +94,8 @@ public final class Sampler {
             for token in history where token >= 0 && Int(token) < n { seen[Int(token)] = false }
         }
         applyPresenceAndFrequency(UnsafeBufferPointer(rebasing: history.suffix(min(generated ?? history.count, history.count))))
-        if parameters.temperature <= 0 {
-            var best = 0
-            for i in 1..<n where adjusted[i] > adjusted[best] { best = i }
-            return Int32(best)
-        }
-        let inverseTemperature = 1 / parameters.temperature
-        for i in 0..<n { adjusted[i] *= inverseTemperature }
+        if parameters.temperature <= 0 { return Int32(VectorMath.argmax(adjusted, n)) }
+        VectorMath.scale(adjusted, 1 / parameters.temperature, n)
         VectorMath.softmax(adjusted, n)
         if parameters.topK <= 0 && parameters.topP >= 1 {
             return draw(count: n) { Int32($0) }

@@ -64,6 +64,28 @@ final class VectorMathTests: XCTestCase {
         XCTAssertEqual(Double(VectorMath.logSumExp([Float](repeating: 0, count: 16), 16)), 4 * M_LN2, accuracy: 1e-6)
     }
 
+    /// The maximum and the first index holding it, against a scalar scan: a tie planted at
+    /// every position class around the 8- and 16-lane steps and the tail, NaNs skipped.
+    func testMaximumAndArgmaxAgainstAScan() {
+        var generator = SeededGenerator(seed: 8)
+        for count in [1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 1000, 32000] {
+            for peak in Set([0, count / 3, count - 1, max(0, count - 9)]) {
+                var x = (0..<count).map { _ in (generator.nextFloat() - 0.5) * 40 }
+                x[peak] = 25
+                if count > 4 { x[(peak + count / 2) % count] = 25 }
+                if count > 2 { x[(peak + 1) % count] = .nan }
+                let first = x.firstIndex(of: 25) ?? -1
+                XCTAssertEqual(VectorMath.maximum(x, count), 25, "count \(count), peak \(peak)")
+                XCTAssertEqual(VectorMath.argmax(x, count), first, "count \(count), peak \(peak)")
+            }
+        }
+        XCTAssertEqual(VectorMath.maximum([Float](repeating: -.infinity, count: 20), 20), -.infinity)
+        XCTAssertEqual(VectorMath.argmax([Float](repeating: -.infinity, count: 20), 20), 0)
+        XCTAssertEqual(VectorMath.argmax([Float](repeating: .nan, count: 20), 20), 0)
+        let negative: [Float] = (0..<40).map { -Float($0 == 37 ? 1 : 2 + $0) }
+        XCTAssertEqual(VectorMath.argmax(negative, 40), 37)
+    }
+
     func testHalfAndBFloat16Conversions() {
         // Bit patterns from IEEE 754 and PyTorch: 1.0 = 0x3C00 (f16) = 0x3F80 (bf16).
         let halves: [UInt16] = [0x3C00, 0xC000, 0x3555, 0x7BFF, 0x0001]
