@@ -44,6 +44,21 @@ public struct Sandbox: Sendable {
     /// Whether the process runs as root (then the user switch and `unshare -n` are used).
     public static var isRoot: Bool { geteuid() == 0 }
 
+    /// Where each run's folder goes: the temporary directory, except as root when a folder
+    /// above it is not searchable by others (a private TMPDIR, as `mktemp -d` makes it): the
+    /// program runs as nobody and could not reach its own folder there, so /tmp is used.
+    static var parentDirectory: String {
+        let temporary = NSTemporaryDirectory()
+        guard isRoot else { return temporary }
+        var path = URL(fileURLWithPath: temporary).standardizedFileURL.path
+        while path != "/" && !path.isEmpty {
+            var status = stat()
+            if stat(path, &status) != 0 || status.st_mode & S_IXOTH == 0 { return "/tmp/" }
+            path = (path as NSString).deletingLastPathComponent
+        }
+        return temporary.hasSuffix("/") ? temporary : temporary + "/"
+    }
+
     /// Whether `unshare -n` works here (root, and the tool present).
     public static let hasNetworkNamespace: Bool = {
         guard isRoot, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return false }
@@ -59,7 +74,7 @@ public struct Sandbox: Sendable {
 
     /// Runs `program` (Python source) and reports how it ended.
     public func run(_ program: String) -> Outcome {
-        let directory = NSTemporaryDirectory() + "llama-sandbox-" + UUID().uuidString
+        let directory = Self.parentDirectory + "llama-sandbox-" + UUID().uuidString
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false,
                                                     attributes: [.posixPermissions: 0o700])
