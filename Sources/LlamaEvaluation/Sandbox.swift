@@ -47,7 +47,8 @@ public struct Sandbox: Sendable {
     /// Where each run's folder goes: the temporary directory, except as root when a folder
     /// above it is not searchable by others (a private TMPDIR, as `mktemp -d` makes it): the
     /// program runs as nobody and could not reach its own folder there, so /tmp is used.
-    static var parentDirectory: String {
+    /// Decided once per process rather than by a walk of `stat` calls for every program.
+    static let parentDirectory: String = {
         let temporary = NSTemporaryDirectory()
         guard isRoot else { return temporary }
         var path = URL(fileURLWithPath: temporary).standardizedFileURL.path
@@ -57,7 +58,7 @@ public struct Sandbox: Sendable {
             path = (path as NSString).deletingLastPathComponent
         }
         return temporary.hasSuffix("/") ? temporary : temporary + "/"
-    }
+    }()
 
     /// Whether `unshare -n` works here (root, and the tool present).
     public static let hasNetworkNamespace: Bool = {
